@@ -1,0 +1,119 @@
+/**
+ * Every error this package throws or rejects with is a `CircleWsError` with a stable `code`,
+ * so callers can branch on `err.code` (or `instanceof`) without parsing messages.
+ * Messages say what was wrong; they never contain a private key, a full nonce or a signature.
+ */
+export class CircleWsError extends Error {
+  readonly code: string;
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A bad argument given to the builder, a call or a helper (a type or range mistake by the caller). */
+export class InvalidArgumentError extends CircleWsError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', message);
+  }
+}
+
+/**
+ * Authentication could not be done or was refused.
+ * Codes: `INVALID_KEY` (a malformed private key), `INVALID_PUBLIC_KEY`, `INVALID_SIGNATURE`,
+ * `AUTH_REFUSED` (the server refused the credentials), `AUTH_LOCKED` (close 1008),
+ * `NONCE_REFUSED` (the server would not issue a nonce), `SIGNING_FAILED`.
+ */
+export class AuthError extends CircleWsError {
+  constructor(
+    code:
+      | 'INVALID_KEY'
+      | 'INVALID_PUBLIC_KEY'
+      | 'INVALID_SIGNATURE'
+      | 'AUTH_REFUSED'
+      | 'AUTH_LOCKED'
+      | 'NONCE_REFUSED'
+      | 'SIGNING_FAILED',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+  }
+}
+
+/** JSON-RPC error codes of the protocol, by name. */
+export const RpcErrorCode = {
+  ParseError: -32700,
+  InvalidRequest: -32600,
+  MethodNotFound: -32601,
+  InvalidParams: -32602,
+  InternalError: -32603,
+  /** hero: the script failed. */
+  ExecutionError: -32000,
+  /** hero: `play` before authentication. */
+  AuthenticationRequired: -32001,
+  /** hero: `authenticate` refused the signature. */
+  InvalidCredentials: -32002,
+} as const;
+export type RpcErrorCodeName = keyof typeof RpcErrorCode;
+
+/** The server answered a call with a JSON-RPC error object. */
+export class RpcError extends CircleWsError {
+  /** The JSON-RPC error code (see {@link RpcErrorCode}). */
+  readonly rpcCode: number;
+  readonly data: unknown;
+  constructor(rpcCode: number, message: string, data?: unknown) {
+    super('RPC_ERROR', `${message} (JSON-RPC error ${rpcCode})`);
+    this.rpcCode = rpcCode;
+    this.data = data;
+  }
+}
+
+/** A call, or `connect()`, did not settle within its deadline. */
+export class TimeoutError extends CircleWsError {
+  constructor(message: string) {
+    super('TIMEOUT', message);
+  }
+}
+
+/** The connection dropped while the call was in flight; the call was not re-sent. */
+export class ConnectionLostError extends CircleWsError {
+  constructor(message: string) {
+    super('CONNECTION_LOST', message);
+  }
+}
+
+/** The client is disconnected (the user called `disconnect()`, or never connected). */
+export class NotConnectedError extends CircleWsError {
+  constructor(message: string) {
+    super('NOT_CONNECTED', message);
+  }
+}
+
+/** The connection cannot be made and the client stopped trying (4xx upgrade refusal, attempts exhausted, reconnect off). */
+export class ConnectionFailedError extends CircleWsError {
+  /** The HTTP status of a refused upgrade, when the transport could see it. */
+  readonly status: number | undefined;
+  /** The last WebSocket close code seen. */
+  readonly closeCode: number | undefined;
+  constructor(message: string, details: { status?: number; closeCode?: number } = {}) {
+    super('CONNECTION_FAILED', message);
+    this.status = details.status;
+    this.closeCode = details.closeCode;
+  }
+}
+
+/** The call was cancelled through its `AbortSignal`. */
+export class AbortError extends CircleWsError {
+  constructor(message = 'the call was aborted') {
+    super('ABORTED', message);
+  }
+}
+
+/** The server replied with something this client cannot use (a result of the wrong shape). */
+export class ProtocolError extends CircleWsError {
+  constructor(message: string) {
+    super('PROTOCOL_ERROR', message);
+  }
+}
