@@ -1,0 +1,429 @@
+/**
+ * The connection lifecycle of a Circle client, as an XState v5 statechart.
+ *
+ * This module is the specification: it does no I/O and holds no secret. Every effect is named
+ * here and implemented elsewhere (`src/client/`), injected with `circleWsMachine.provide(...)`:
+ * the socket (`transport`), the three handshake steps (`fetchNonce`, `signNonce`,
+ * `authenticate`), the keep-alive probe, and the delays. The private key never enters it: the
+ * injected signer holds the key, the context holds only the public key.
+ */
+import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { backoffDelay, type ReconnectPolicy } from './backoff.js';
+
+export { backoffCeiling, backoffDelay, defaultReconnectPolicy, type ReconnectPolicy } from './backoff.js';
+
+/** Keep-alive: probe after `intervalMs` without an inbound frame; the link is dead after `timeoutMs` more. */
+export interface KeepAlivePolicy {
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/** Plain data the machine starts from (all of it is visible to an inspector). */
+export interface CircleWsInput {
+  url: string;
+  /** Uncompressed public key (130 hex) when the client has a key pair; `null` for an anonymous client. */
+  publicKey: string | null;
+  /** `null` turns reconnection off. */
+  reconnect: ReconnectPolicy | null;
+  /** `null` turns keep-alive off. */
+  keepAlive: KeepAlivePolicy | null;
+  /** How long a socket may take to open. */
+  connectTimeoutMs: number;
+  /** How long each handshake step (nonce, signature, authenticate) may take. */
+  authTimeoutMs: number;
+  /** How long a session must stay ready before the attempt counter resets. */
+  stableAfterMs: number;
+}
+
+/** Why the client is not connected, as plain data (the facade turns it into an error class). */
+export interface Failure {
+  /** A stable code: `AUTH_REFUSED`, `AUTH_LOCKED`, `NONCE_REFUSED`, `SIGNING_FAILED`, `CONNECTION_FAILED`, `CONNECTION_LOST`, `TIMEOUT`, `LINK_DEAD`, `RECONNECT_EXHAUSTED`. */
+  code: string;
+  message: string;
+  /** HTTP status of a refused upgrade. */
+  status?: number;
+  /** WebSocket close code. */
+  closeCode?: number;
+}
+
+export interface CircleWsContext {
+  url: string;
+  publicKey: string | null;
+  reconnect: ReconnectPolicy | null;
+  keepAlive: KeepAlivePolicy | null;
+  connectTimeoutMs: number;
+  authTimeoutMs: number;
+  stableAfterMs: number;
+  /** Reconnection attempts in a row since the last stable session. */
+  attempt: number;
+  /** The last close the server or the network gave us. */
+  lastClose: { code: number; reason: string } | null;
+  /** The last failure; cleared by a stable session or an explicit `connect`/`disconnect`. */
+  lastFailure: Failure | null;
+}
+
+/** Sent by the transport actor about its socket. */
+export type SocketEvent =
+  | { type: 'socket.opened' }
+  | { type: 'socket.closed'; code: number; reason: string; status?: number; error?: string };
+
+export type CircleWsEvent =
+  /** The application asks for a connection (also leaves `failed`). */
+  | { type: 'connect' }
+  /** The application asks to stop: close with 1000, no reconnection. */
+  | { type: 'disconnect' }
+  | SocketEvent
+  /** Any frame arrived while a keep-alive probe was out. */
+  | { type: 'link.alive' }
+  /** The runtime says the network is back (browser `online`): skip the pending backoff delay, keep the counters. */
+  | { type: 'network.online' }
+  /** The runtime says the network is gone (browser `offline`): probe the link now. */
+  | { type: 'network.offline' };
+
+/** The states an application sees, flattened (`client.status`). */
+export type CircleWsStatus =
+  | 'disconnected'
+  | 'connecting'
+  | 'fetchingNonce'
+  | 'signing'
+  | 'authenticating'
+  | 'authenticated'
+  | 'connected'
+  | 'backoff'
+  | 'failed';
+
+/** Reads an error's stable `code` without trusting its type. */
+function codeOf(error: unknown): string | undefined {
+  if (typeof error === 'object' && error !== null && 'code' in error) {
+    const code = (error as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Failures of the handshake that a retry cannot fix: the server said no. */
+const refusalCodes = new Set(['AUTH_REFUSED', 'NONCE_REFUSED', 'SIGNING_FAILED', 'INVALID_KEY']);
+
+const notProvided = (name: string) => `circleWsMachine: the "${name}" implementation was not provided`;
+
+export const circleWsMachine = setup({
+  types: {
+    context: {} as CircleWsContext,
+    events: {} as CircleWsEvent,
+    input: {} as CircleWsInput,
+    tags: {} as 'ready' | 'handshake',
+    children: {} as {
+      transport: 'transport';
+      fetchNonce: 'fetchNonce';
+      signNonce: 'signNonce';
+      authenticate: 'authenticate';
+    },
+  },
+  actors: {
+    /** Opens one socket for the session's lifetime and reports `socket.*` events; its cleanup closes it. */
+    transport: fromCallback<CircleWsEvent, { url: string }>(() => {
+      throw new Error(notProvided('transport'));
+    }),
+    /** `fetch_nonce` over the open socket; resolves with the nonce string. */
+    fetchNonce: fromPromise<string, { publicKey: string }>(async () => {
+      throw new Error(notProvided('fetchNonce'));
+    }),
+    /** Signs the nonce with the injected signer (which holds the key); resolves with the signature hex. */
+    signNonce: fromPromise<string, { nonce: string }>(async () => {
+      throw new Error(notProvided('signNonce'));
+    }),
+    /** `authenticate`; resolves when accepted, rejects with a refusal otherwise. */
+    authenticate: fromPromise<true, { publicKey: string; signature: string }>(async () => {
+      throw new Error(notProvided('authenticate'));
+    }),
+  },
+  actions: {
+    /** Sends a ping frame, or a JSON-RPC probe where the transport has none. Injected. */
+    sendProbe: () => {},
+    /** Drops the socket without a closing handshake: used when the link is dead or stalled. Injected. */
+    dropSocket: () => {},
+    countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    resetAttempts: assign({ attempt: 0 }),
+    forgetFailure: assign({ lastFailure: null, lastClose: null }),
+    stabilise: assign({ attempt: 0, lastFailure: null }),
+    recordClose: assign(({ event }) => {
+      if (event.type !== 'socket.closed') return {};
+      const lastClose = { code: event.code, reason: event.reason };
+      const failure: Failure = {
+        code: 'CONNECTION_LOST',
+        message: describeClose(event),
+        closeCode: event.code,
+      };
+      if (event.status !== undefined) failure.status = event.status;
+      if (event.code === 1008) failure.code = 'AUTH_LOCKED';
+      else if (isTerminalStatus(event.status)) failure.code = 'CONNECTION_FAILED';
+      return { lastClose, lastFailure: failure };
+    }),
+    recordHandshakeError: assign({
+      lastFailure: ({ event }) => {
+        const error = (event as { error?: unknown }).error;
+        return { code: codeOf(error) ?? 'CONNECTION_LOST', message: messageOf(error) };
+      },
+    }),
+    recordTimeout: assign({
+      lastFailure: (_, params: { step: string; ms: number }) => ({
+        code: 'TIMEOUT',
+        message: `${params.step} took longer than ${params.ms} ms`,
+      }),
+    }),
+    recordLinkDead: assign({
+      lastFailure: ({ context }) => ({
+        code: 'LINK_DEAD',
+        message: `no answer to the keep-alive probe within ${context.keepAlive?.timeoutMs ?? 0} ms`,
+      }),
+    }),
+    recordExhausted: assign({
+      lastFailure: ({ context }) => ({
+        code: 'RECONNECT_EXHAUSTED',
+        message: `gave up after ${context.attempt - 1} reconnection attempts${
+          context.lastFailure ? `; last failure: ${context.lastFailure.message}` : ''
+        }`,
+      }),
+    }),
+  },
+  guards: {
+    hasKeyPair: ({ context }) => context.publicKey !== null,
+    /** 1008 (too many failed authentications) and 4xx upgrade refusals other than 408/429 end the story. */
+    closeIsTerminal: ({ event }) =>
+      event.type === 'socket.closed' && (event.code === 1008 || isTerminalStatus(event.status)),
+    errorIsRefusal: ({ event }) => refusalCodes.has(codeOf((event as { error?: unknown }).error) ?? ''),
+    reconnectIsOff: ({ context }) => context.reconnect === null,
+    attemptsExhausted: ({ context }) =>
+      context.reconnect !== null && context.attempt > context.reconnect.maxAttempts,
+    keepAliveIsOff: ({ context }) => context.keepAlive === null,
+    /** Injected: true when no frame arrived during the last keep-alive interval. */
+    linkIsQuiet: () => true,
+  },
+  delays: {
+    reconnectDelay: ({ context }) =>
+      context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, Math.random),
+    connectTimeout: ({ context }) => context.connectTimeoutMs,
+    authTimeout: ({ context }) => context.authTimeoutMs,
+    /** Injected with the time left until the link has been quiet for a whole interval. */
+    keepAliveInterval: ({ context }) => context.keepAlive?.intervalMs ?? 0,
+    keepAliveTimeout: ({ context }) => context.keepAlive?.timeoutMs ?? 0,
+    stableSession: ({ context }) => context.stableAfterMs,
+  },
+}).createMachine({
+  id: 'circleWs',
+  context: ({ input }) => ({
+    url: input.url,
+    publicKey: input.publicKey,
+    reconnect: input.reconnect,
+    keepAlive: input.keepAlive,
+    connectTimeoutMs: input.connectTimeoutMs,
+    authTimeoutMs: input.authTimeoutMs,
+    stableAfterMs: input.stableAfterMs,
+    attempt: 0,
+    lastClose: null,
+    lastFailure: null,
+  }),
+  initial: 'disconnected',
+  states: {
+    // Nothing open, nothing scheduled: where a client starts and where disconnect() leaves it.
+    disconnected: {
+      on: { connect: { target: 'session', actions: ['resetAttempts', 'forgetFailure'] } },
+    },
+    // One socket's lifetime: the transport lives here so every sub-state can use it.
+    session: {
+      invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ url: context.url }) },
+      on: {
+        'socket.closed': [
+          { guard: 'closeIsTerminal', target: 'failed', actions: 'recordClose' },
+          { target: 'backoff', actions: 'recordClose' },
+        ],
+        disconnect: { target: 'disconnected', actions: 'forgetFailure' },
+      },
+      initial: 'connecting',
+      states: {
+        // The socket is opening; bounded so a silent network cannot hold us here.
+        connecting: {
+          tags: 'handshake',
+          on: {
+            'socket.opened': [
+              { guard: 'hasKeyPair', target: 'fetchingNonce' },
+              { target: 'connected' },
+            ],
+          },
+          after: {
+            connectTimeout: {
+              target: '#circleWs.backoff',
+              actions: [
+                { type: 'recordTimeout', params: ({ context }) => ({ step: 'opening the socket', ms: context.connectTimeoutMs }) },
+                'dropSocket',
+              ],
+            },
+          },
+        },
+        // Asking the server for a nonce: every socket gets a fresh one, so no signature is ever replayed.
+        fetchingNonce: {
+          tags: 'handshake',
+          invoke: {
+            id: 'fetchNonce',
+            src: 'fetchNonce',
+            input: ({ context }) => ({ publicKey: context.publicKey ?? '' }),
+            onDone: { target: 'signing' },
+            onError: [
+              { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
+              { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
+            ],
+          },
+          after: {
+            authTimeout: {
+              target: '#circleWs.backoff',
+              actions: [
+                { type: 'recordTimeout', params: ({ context }) => ({ step: 'fetch_nonce', ms: context.authTimeoutMs }) },
+                'dropSocket',
+              ],
+            },
+          },
+        },
+        // The injected signer signs the nonce; kept apart because a signer may be slow (a wallet prompt).
+        signing: {
+          tags: 'handshake',
+          invoke: {
+            id: 'signNonce',
+            src: 'signNonce',
+            input: ({ event }) => ({ nonce: (event as { output?: unknown }).output as string }),
+            onDone: { target: 'authenticating' },
+            onError: [
+              { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
+              { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
+            ],
+          },
+          after: {
+            authTimeout: {
+              target: '#circleWs.backoff',
+              actions: [
+                { type: 'recordTimeout', params: ({ context }) => ({ step: 'signing the nonce', ms: context.authTimeoutMs }) },
+                'dropSocket',
+              ],
+            },
+          },
+        },
+        // The signature is with the server; a refusal is final (no reconnect storm on bad credentials).
+        authenticating: {
+          tags: 'handshake',
+          invoke: {
+            id: 'authenticate',
+            src: 'authenticate',
+            input: ({ context, event }) => ({
+              publicKey: context.publicKey ?? '',
+              signature: (event as { output?: unknown }).output as string,
+            }),
+            onDone: { target: 'authenticated' },
+            onError: [
+              { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
+              { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
+            ],
+          },
+          after: {
+            authTimeout: {
+              target: '#circleWs.backoff',
+              actions: [
+                { type: 'recordTimeout', params: ({ context }) => ({ step: 'authenticate', ms: context.authTimeoutMs }) },
+                'dropSocket',
+              ],
+            },
+          },
+        },
+        // Ready with a proven identity: calls flow; keep-alive watches the link.
+        authenticated: readyState(),
+        // Ready without a key pair: the socket is open and calls flow, but nothing was proven.
+        connected: readyState(),
+      },
+    },
+    // Waiting before the next attempt; the delay grows with each failure and is jittered.
+    backoff: {
+      entry: 'countAttempt',
+      always: [
+        { guard: 'reconnectIsOff', target: 'disconnected' },
+        { guard: 'attemptsExhausted', target: 'failed', actions: 'recordExhausted' },
+      ],
+      after: { reconnectDelay: { target: 'session' } },
+      on: {
+        connect: { target: 'session' },
+        'network.online': { target: 'session' },
+        disconnect: { target: 'disconnected', actions: 'forgetFailure' },
+      },
+    },
+    // Stopped for a reason a retry cannot fix (refused credentials, close 1008, a 4xx upgrade refusal, attempts exhausted).
+    failed: {
+      on: {
+        connect: { target: 'session', actions: ['resetAttempts', 'forgetFailure'] },
+        disconnect: { target: 'disconnected', actions: 'forgetFailure' },
+      },
+    },
+  },
+});
+
+/**
+ * `authenticated` and `connected` behave alike once ready: the same keep-alive sub-chart, and the
+ * attempt counter resets only after the session has stayed ready for a while (a flapping server
+ * cannot pin the backoff at its minimum).
+ */
+function readyState() {
+  return {
+    tags: 'ready' as const,
+    after: { stableSession: { actions: 'stabilise' as const } },
+    on: { 'network.offline': { target: '.probing' as const } },
+    initial: 'idle' as const,
+    states: {
+      // Frames are arriving (or keep-alive has just begun): wait for a quiet interval.
+      idle: {
+        always: { guard: 'keepAliveIsOff' as const, target: 'unmonitored' as const },
+        after: {
+          keepAliveInterval: [
+            { guard: 'linkIsQuiet' as const, target: 'probing' as const },
+            { target: 'idle' as const, reenter: true },
+          ],
+        },
+      },
+      // A probe is out; any frame proves the link alive, silence past the deadline proves it dead.
+      probing: {
+        entry: 'sendProbe' as const,
+        on: { 'link.alive': { target: 'idle' as const } },
+        after: {
+          keepAliveTimeout: {
+            target: '#circleWs.backoff' as const,
+            actions: ['recordLinkDead' as const, 'dropSocket' as const],
+          },
+        },
+      },
+      // Keep-alive is turned off: only the transport's own close tells us the link is gone.
+      unmonitored: {},
+    },
+  };
+}
+
+function isTerminalStatus(status: number | undefined): boolean {
+  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+}
+
+function describeClose(event: { code: number; reason: string; status?: number; error?: string }): string {
+  if (event.status !== undefined) return `the server refused the WebSocket upgrade with HTTP ${event.status}`;
+  const parts = [`the connection closed with code ${event.code}`];
+  if (event.reason) parts.push(`(${event.reason})`);
+  if (event.error) parts.push(`: ${event.error}`);
+  return parts.join(' ');
+}
+
+/** The flat status of a snapshot, e.g. `'authenticated'` for `{ session: { authenticated: 'idle' } }`. */
+export function statusOf(value: unknown): CircleWsStatus {
+  if (typeof value === 'string') return value as CircleWsStatus;
+  const session = (value as { session?: unknown }).session;
+  if (typeof session === 'string') return session as CircleWsStatus;
+  for (const key in session as object) return key as CircleWsStatus;
+  return 'disconnected';
+}
+
+export type CircleWsMachine = typeof circleWsMachine;

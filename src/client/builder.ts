@@ -1,0 +1,182 @@
+/**
+ * `CircleWsClientBuilder`: collects and validates the options, then builds a client. Every
+ * `with…` method checks its argument at once and throws `InvalidArgumentError` (or `AuthError`
+ * for a bad key) saying what was wrong.
+ */
+import { defaultTransport } from '#transport';
+import type { KeepAlivePolicy, ReconnectPolicy } from '../../machines/connection.js';
+import { type CryptoService, createSigner, nobleCrypto, parsePrivateKey } from '../auth/crypto.js';
+import { InvalidArgumentError } from '../errors.js';
+import { type Logger, silentLogger } from '../logger.js';
+import type { TransportFactory } from '../transport/types.js';
+import { CircleWsClient } from './client.js';
+import {
+  type Clock,
+  checkKeepAlive,
+  checkMs,
+  checkReconnect,
+  checkUrl,
+  defaultKeepAlive,
+  defaultTimeouts,
+  type Inspect,
+  systemClock,
+  type Timeouts,
+} from './options.js';
+import { defaultReconnectPolicy } from '../../machines/backoff.js';
+
+/**
+ * Builds a {@link CircleWsClient}.
+ * @example
+ * const client = new CircleWsClientBuilder('ws://127.0.0.1:8080/02abc…')
+ *   .withKeypair(process.env.CIRCLE_WS_KEY!)
+ *   .withReconnect({ maxAttempts: 10 })
+ *   .build();
+ */
+export class CircleWsClientBuilder {
+  readonly #url: string;
+  // Private fields: the key is not enumerable, not serialised and not shown by util.inspect.
+  #privateKey: string | null = null;
+  #crypto: CryptoService = nobleCrypto;
+  #keepAlive: KeepAlivePolicy | null = { ...defaultKeepAlive };
+  #reconnect: ReconnectPolicy | null = { ...defaultReconnectPolicy };
+  #timeouts: Timeouts = { ...defaultTimeouts };
+  #transport: TransportFactory = defaultTransport;
+  #clock: Clock = systemClock;
+  #logger: Logger = silentLogger;
+  #random: () => number = Math.random;
+  #inspect: Inspect | undefined;
+
+  /** @param url `ws://host:port/CIRCLE_PK` or `wss://…` */
+  constructor(url: string) {
+    this.#url = checkUrl(url);
+  }
+
+  /**
+   * Authenticate with this secp256k1 private key (64 hex characters, with or without `0x`).
+   * Without a key pair the client never authenticates (status `connected` when ready).
+   * @example builder.withKeypair(readFileSync('circle.key', 'utf8').trim())
+   */
+  withKeypair(privateKeyHex: string): this {
+    parsePrivateKey(privateKeyHex); // throws AuthError INVALID_KEY naming the problem, never the key
+    this.#privateKey = privateKeyHex;
+    return this;
+  }
+
+  /**
+   * Probe after `intervalMs` (default 30 s) without an inbound frame; declare the link dead after `timeoutMs` (default 10 s) more. `false` turns it off.
+   * @example builder.withKeepAlive({ intervalMs: 15_000, timeoutMs: 5_000 })
+   */
+  withKeepAlive(options: Partial<KeepAlivePolicy> | false): this {
+    this.#keepAlive = options === false ? null : checkKeepAlive(options);
+    return this;
+  }
+
+  /**
+   * Reconnection with jittered exponential backoff (defaults: 500 ms, ×2, at most 30 s, full jitter, unlimited attempts). `false` turns it off.
+   * @example builder.withReconnect({ initialDelayMs: 250, maxAttempts: 20 })
+   */
+  withReconnect(options: Partial<ReconnectPolicy> | false): this {
+    this.#reconnect = options === false ? null : checkReconnect(options);
+    return this;
+  }
+
+  /**
+   * The default deadline of each call (30 s unless set).
+   * @example builder.withRequestTimeout(5_000)
+   */
+  withRequestTimeout(ms: number): this {
+    this.#timeouts.requestMs = checkMs('requestTimeout', ms);
+    return this;
+  }
+
+  /**
+   * Deadlines of the connection itself: opening the socket (`connectMs`, default 10 s) and each handshake step (`authMs`, default 10 s).
+   * @example builder.withTimeouts({ connectMs: 3_000 })
+   */
+  withTimeouts(timeouts: Partial<Omit<Timeouts, 'requestMs'>>): this {
+    if (timeouts.connectMs !== undefined) this.#timeouts.connectMs = checkMs('connectMs', timeouts.connectMs);
+    if (timeouts.authMs !== undefined) this.#timeouts.authMs = checkMs('authMs', timeouts.authMs);
+    return this;
+  }
+
+  /**
+   * The WebSocket implementation (default: `ws` in Node, the global `WebSocket` in browsers).
+   * @example builder.withTransport(browserTransport)
+   */
+  withTransport(factory: TransportFactory): this {
+    if (typeof factory !== 'function') throw new InvalidArgumentError('withTransport takes a transport factory function');
+    this.#transport = factory;
+    return this;
+  }
+
+  /**
+   * The signing implementation (default: `@noble/secp256k1`). It receives the key; the machine never does.
+   * @example builder.withCrypto({ derivePublicKey, signNonce: hsmSign })
+   */
+  withCrypto(service: CryptoService): this {
+    if (typeof service?.derivePublicKey !== 'function' || typeof service.signNonce !== 'function') {
+      throw new InvalidArgumentError('withCrypto takes { derivePublicKey, signNonce }');
+    }
+    this.#crypto = service;
+    return this;
+  }
+
+  /**
+   * An XState inspector, attached when the actor is created so it receives the machine definition.
+   * @example builder.withInspect(createBrowserInspector().inspect)
+   */
+  withInspect(inspect: Inspect): this {
+    this.#inspect = inspect;
+    return this;
+  }
+
+  /**
+   * The clock for every timer of the client (tests pass a simulated one).
+   * @example builder.withClock(new SimulatedClock() as Clock)
+   */
+  withClock(clock: Clock): this {
+    if (typeof clock?.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function' || typeof clock.now !== 'function') {
+      throw new InvalidArgumentError('withClock takes { setTimeout, clearTimeout, now }');
+    }
+    this.#clock = clock;
+    return this;
+  }
+
+  /**
+   * Where the client reports what it ignores or recovers from (silent by default).
+   * @example builder.withLogger(consoleLogger('debug'))
+   */
+  withLogger(logger: Logger): this {
+    this.#logger = logger;
+    return this;
+  }
+
+  /**
+   * The random source of the backoff jitter (0 ≤ r < 1), for deterministic tests.
+   * @example builder.withRandom(() => 0.5)
+   */
+  withRandom(random: () => number): this {
+    if (typeof random !== 'function') throw new InvalidArgumentError('withRandom takes a function returning 0 ≤ r < 1');
+    this.#random = random;
+    return this;
+  }
+
+  /** Builds the client (disconnected; call `connect()`). */
+  build(): CircleWsClient {
+    const signer = this.#privateKey === null ? null : createSigner(this.#privateKey, this.#crypto);
+    return new CircleWsClient(
+      {
+        url: this.#url,
+        keepAlive: this.#keepAlive,
+        reconnect: this.#reconnect,
+        timeouts: { ...this.#timeouts },
+        transport: this.#transport,
+        clock: this.#clock,
+        logger: this.#logger,
+        random: this.#random,
+        inspect: this.#inspect,
+      },
+      signer,
+    );
+  }
+}

@@ -1,0 +1,587 @@
+/**
+ * `CircleWsClient`: the thin facade over the connection statechart. It owns the socket, the
+ * JSON-RPC pending table and the call queue, and gives the machine its implementations. Frames
+ * do not pass through the machine: only lifecycle events do, so a call costs a map insert and a
+ * `send`, not a statechart transition.
+ */
+import { type Actor, createActor, fromCallback, fromPromise, type SnapshotFrom } from 'xstate';
+import {
+  backoffDelay,
+  type CircleWsEvent,
+  type CircleWsMachine,
+  type CircleWsStatus,
+  type Failure,
+  circleWsMachine,
+  statusOf,
+} from '../../machines/connection.js';
+import type { Signer } from '../auth/crypto.js';
+import {
+  AbortError,
+  AuthError,
+  CircleWsError,
+  ConnectionFailedError,
+  ConnectionLostError,
+  InvalidArgumentError,
+  NotConnectedError,
+  RpcError,
+  TimeoutError,
+} from '../errors.js';
+import { decodeFrame, encodeRequest } from '../rpc/codec.js';
+import { type Call, PendingCalls } from '../rpc/pending.js';
+import { authenticatedFrom, nonceFrom, playOutputFrom, type WhoAmI, whoamiFrom } from '../rpc/results.js';
+import type { Transport } from '../transport/types.js';
+import { CircleWsClientBuilder } from './builder.js';
+import { checkMs, type ResolvedOptions, stableAfterMs } from './options.js';
+
+/** Options of one call. */
+export interface CallOptions {
+  /** Deadline for this call, from the moment it is made (queued time included). Default: the client's request timeout. */
+  timeoutMs?: number;
+  /** Cancels the wait. A call already sent may still run on the server. */
+  signal?: AbortSignal;
+}
+
+/** A server notification (a message with a `method` and no `id`). */
+export interface Notification {
+  method: string;
+  params: unknown;
+}
+
+/** Events of `client.on(...)`. */
+export interface ClientEvents {
+  /** The flat state changed; `previous` is the state before. */
+  status: (status: CircleWsStatus, previous: CircleWsStatus) => void;
+  notification: (notification: Notification) => void;
+}
+
+/** Options of `connect()`. */
+export interface ConnectOptions {
+  /** How long to wait for the session to be ready (default: the request timeout). The client keeps trying after it. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+type Waiter = { resolve: () => void; reject: (error: Error) => void };
+
+/** One socket, from the transport factory to its close. */
+interface Link {
+  transport: Transport;
+  closed: boolean;
+  /** Settles when the socket is gone, so `disconnect()` can wait for the port to be released. */
+  gone: Promise<void>;
+  markGone: () => void;
+}
+
+const readyStatuses: ReadonlySet<CircleWsStatus> = new Set(['authenticated', 'connected']);
+
+/**
+ * A client for one Circle (one server URL). Build it with {@link CircleWsClient.builder}.
+ * @example
+ * const client = CircleWsClient.builder('ws://127.0.0.1:8080/02abc…').withKeypair(key).build();
+ * await client.connect();
+ * console.log(await client.play('let x = 10; x * 2')); // "20"
+ * await client.disconnect();
+ */
+export class CircleWsClient {
+  /** The XState actor running the connection statechart, for inspection and advanced use. */
+  readonly actor: Actor<CircleWsMachine>;
+
+  readonly #options: ResolvedOptions;
+  readonly #signer: Signer | null;
+  readonly #pending = new PendingCalls();
+  /** Calls made while the session was not ready, in order; sent only once it is. */
+  readonly #waiting = new Map<string, Call>();
+  readonly #statusListeners = new Set<ClientEvents['status']>();
+  readonly #notificationListeners = new Set<ClientEvents['notification']>();
+  readonly #connectWaiters = new Set<Waiter>();
+  #link: Link | null = null;
+  #status: CircleWsStatus = 'disconnected';
+  #nextId = 0;
+  #lastInboundAt = 0;
+  #probeOut = false;
+  #userStopped = true;
+
+  /**
+   * Starts a builder for the server at `url` (same as `new CircleWsClientBuilder(url)`).
+   * @example const client = CircleWsClient.builder('ws://127.0.0.1:8080/02abc…').build();
+   */
+  static builder(url: string): CircleWsClientBuilder {
+    return new CircleWsClientBuilder(url);
+  }
+
+  /** @internal Use {@link CircleWsClient.builder}. */
+  constructor(options: ResolvedOptions, signer: Signer | null) {
+    this.#options = options;
+    this.#signer = signer;
+    const { clock, timeouts } = options;
+    const machine = circleWsMachine.provide({
+      actors: {
+        transport: fromCallback<CircleWsEvent, { url: string }>(({ input, sendBack }) => {
+          const link = this.#open(input.url, sendBack);
+          return () => this.#release(link);
+        }),
+        fetchNonce: fromPromise<string, { publicKey: string }>(async ({ input }) => {
+          try {
+            return nonceFrom(await this.#handshakeCall('fetch_nonce', { pubkey: input.publicKey }));
+          } catch (error) {
+            if (error instanceof RpcError) {
+              throw new AuthError('NONCE_REFUSED', `the server would not issue a nonce: ${error.message}`, { cause: error });
+            }
+            throw error;
+          }
+        }),
+        signNonce: fromPromise<string, { nonce: string }>(async ({ input }) => {
+          if (this.#signer === null) throw new AuthError('SIGNING_FAILED', 'no key pair was given');
+          return this.#signer.sign(input.nonce);
+        }),
+        authenticate: fromPromise<true, { publicKey: string; signature: string }>(async ({ input }) => {
+          let accepted: boolean;
+          try {
+            accepted = authenticatedFrom(
+              await this.#handshakeCall('authenticate', { pubkey: input.publicKey, signature: input.signature }),
+            );
+          } catch (error) {
+            if (error instanceof RpcError) {
+              throw new AuthError('AUTH_REFUSED', `the server refused the credentials of ${short(input.publicKey)}: ${error.message}`, { cause: error });
+            }
+            throw error;
+          }
+          if (!accepted) throw new AuthError('AUTH_REFUSED', `the server refused the credentials of ${short(input.publicKey)}`);
+          return true;
+        }),
+      },
+      actions: {
+        sendProbe: () => this.#sendProbe(),
+        dropSocket: () => this.#link?.transport.terminate(),
+      },
+      guards: {
+        linkIsQuiet: ({ context }) =>
+          context.keepAlive !== null && clock.now() - this.#lastInboundAt >= context.keepAlive.intervalMs,
+      },
+      delays: {
+        reconnectDelay: ({ context }) =>
+          context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, options.random),
+        // The timer runs until the link has been quiet for a whole interval, measured on the wall clock,
+        // so per-frame work is one timestamp and a late (throttled) timer still measures the true silence.
+        keepAliveInterval: ({ context }) =>
+          Math.max(0, this.#lastInboundAt + (context.keepAlive?.intervalMs ?? 0) - clock.now()),
+      },
+    });
+    this.actor = createActor(machine, {
+      input: {
+        url: options.url,
+        publicKey: signer?.publicKey ?? null,
+        reconnect: options.reconnect,
+        keepAlive: options.keepAlive,
+        connectTimeoutMs: timeouts.connectMs,
+        authTimeoutMs: timeouts.authMs,
+        stableAfterMs,
+      },
+      clock,
+      ...(options.inspect ? { inspect: options.inspect } : {}),
+    });
+    this.actor.subscribe({
+      next: (snapshot) => this.#onSnapshot(snapshot),
+      // A throwing implementation would otherwise crash the process on a later tick.
+      error: (error) => this.#onActorError(error),
+    });
+    this.actor.start();
+  }
+
+  /** The current state, flattened: `disconnected`, `connecting`, `fetchingNonce`, `signing`, `authenticating`, `authenticated`, `connected`, `backoff` or `failed`. */
+  get status(): CircleWsStatus {
+    return this.#status;
+  }
+
+  /** True only when calls go straight out: authenticated, or connected without a key pair. */
+  isConnected(): boolean {
+    return readyStatuses.has(this.#status);
+  }
+
+  /**
+   * Connects, and resolves once the session is ready. Rejects with `AuthError` when the
+   * credentials are refused, `ConnectionFailedError` when the server refuses the upgrade or
+   * attempts run out, `TimeoutError` when not ready in time (the client keeps trying after that),
+   * and `NotConnectedError` when `disconnect()` is called meanwhile.
+   * @example await client.connect({ timeoutMs: 5000 });
+   */
+  connect(options: ConnectOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs === undefined ? this.#options.timeouts.requestMs : checkMs('timeoutMs', options.timeoutMs);
+    if (this.isConnected()) return Promise.resolve();
+    if (options.signal?.aborted) return Promise.reject(new AbortError('connect() was aborted'));
+    return new Promise<void>((resolve, reject) => {
+      const { clock } = this.#options;
+      const finish = (error?: Error): void => {
+        this.#connectWaiters.delete(waiter);
+        clock.clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+        if (error) reject(error);
+        else resolve();
+      };
+      const waiter: Waiter = { resolve: () => finish(), reject: (error) => finish(error) };
+      const onAbort = (): void => finish(new AbortError('connect() was aborted'));
+      const timer = clock.setTimeout(() => {
+        const last = this.actor.getSnapshot().context.lastFailure;
+        finish(new TimeoutError(`not ready after ${timeoutMs} ms (state ${this.#status}${last ? `; last failure: ${last.message}` : ''})`));
+      }, timeoutMs);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.#connectWaiters.add(waiter);
+      this.#userStopped = false;
+      this.actor.send({ type: 'connect' });
+    });
+  }
+
+  /**
+   * Calls `method` with named `params` and resolves with the raw result. Made while the client
+   * is connecting or backing off, the call waits (up to its deadline) for the session to be ready.
+   * @example const result = await client.call('whoami', {}, { timeoutMs: 2000 });
+   */
+  call(method: string, params: Record<string, unknown> = {}, options: CallOptions = {}): Promise<unknown> {
+    if (typeof method !== 'string' || method.length === 0) {
+      return Promise.reject(new InvalidArgumentError('the method must be a non-empty string'));
+    }
+    if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+      return Promise.reject(new InvalidArgumentError(`params of ${method} must be an object (named parameters)`));
+    }
+    let timeoutMs: number;
+    try {
+      timeoutMs = options.timeoutMs === undefined ? this.#options.timeouts.requestMs : checkMs('timeoutMs', options.timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const { signal } = options;
+    if (signal?.aborted) return Promise.reject(new AbortError(`${method} was aborted before it was sent`));
+    const refusal = this.#refusalForNewCalls();
+    if (refusal) return Promise.reject(refusal);
+
+    return new Promise<unknown>((resolve, reject) => {
+      const id = String(++this.#nextId);
+      const call: Call = { id, method, frame: encodeRequest(id, method, params), resolve, reject, timer: undefined, detach: undefined };
+      const { clock } = this.#options;
+      call.timer = clock.setTimeout(() => {
+        const wasSent = this.#pending.delete(id);
+        this.#waiting.delete(id);
+        call.detach?.();
+        reject(new TimeoutError(`${method} got no answer within ${timeoutMs} ms${wasSent ? '' : ` (never sent: the session was ${this.#status})`}`));
+      }, timeoutMs);
+      if (signal) {
+        const onAbort = (): void => {
+          this.#pending.delete(id);
+          this.#waiting.delete(id);
+          clock.clearTimeout(call.timer);
+          reject(new AbortError(`${method} was aborted`));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        call.detach = () => signal.removeEventListener('abort', onAbort);
+      }
+      if (this.isConnected() && this.#link) this.#send(call, this.#link);
+      else this.#waiting.set(id, call);
+    });
+  }
+
+  /**
+   * Runs a script on the circle and resolves with its output string (both protocol versions' result shapes are accepted).
+   * @example const output = await client.play('let x = 10; x * 2'); // "20"
+   */
+  async play(script: string, options: CallOptions = {}): Promise<string> {
+    if (typeof script !== 'string') throw new InvalidArgumentError('play takes the script as a string');
+    return playOutputFrom(await this.call('play', { script }, options));
+  }
+
+  /**
+   * Asks the server who this session is.
+   * @example const { authenticated, pubkey } = await client.whoami();
+   */
+  async whoami(options: CallOptions = {}): Promise<WhoAmI> {
+    return whoamiFrom(await this.call('whoami', {}, options));
+  }
+
+  /**
+   * Listens to `status` changes or server `notification`s; returns the function that stops listening.
+   * @example const off = client.on('status', (status) => console.log(status)); off();
+   */
+  on<E extends keyof ClientEvents>(event: E, listener: ClientEvents[E]): () => void {
+    const set = this.#listenersOf(event);
+    if (typeof listener !== 'function') throw new InvalidArgumentError(`the ${event} listener must be a function`);
+    set.add(listener);
+    return () => {
+      set.delete(listener);
+    };
+  }
+
+  /**
+   * Closes the socket with 1000, stops every timer, rejects every pending call with
+   * `NotConnectedError`, and resolves once the socket is gone. Idempotent.
+   * @example await client.disconnect();
+   */
+  async disconnect(): Promise<void> {
+    this.#userStopped = true;
+    const link = this.#link;
+    this.actor.send({ type: 'disconnect' });
+    this.#rejectWaiting(new NotConnectedError('the client was disconnected'));
+    if (link && !link.closed) await this.#waitGone(link);
+  }
+
+  /** `await using client = …` disconnects at the end of the scope. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.disconnect();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  #listenersOf<E extends keyof ClientEvents>(event: E): Set<ClientEvents[E]> {
+    if (event === 'status') return this.#statusListeners as Set<ClientEvents[E]>;
+    if (event === 'notification') return this.#notificationListeners as Set<ClientEvents[E]>;
+    throw new InvalidArgumentError(`unknown event ${JSON.stringify(event)}: expected "status" or "notification"`);
+  }
+
+  /** Calls made now fail at once when the client is not trying to connect. */
+  #refusalForNewCalls(): Error | undefined {
+    if (this.#status === 'failed') return this.#failureError();
+    if (this.#status === 'disconnected') {
+      return this.#userStopped
+        ? new NotConnectedError('the client is not connected: call connect() first')
+        : this.#failureError();
+    }
+    return undefined;
+  }
+
+  #open(url: string, sendBack: (event: CircleWsEvent) => void): Link {
+    let markGone!: () => void;
+    const gone = new Promise<void>((resolve) => {
+      markGone = resolve;
+    });
+    const link: Link = { transport: deadTransport, closed: false, gone, markGone };
+    // Current before the factory runs, so a transport that reports synchronously is not ignored.
+    this.#link = link;
+    const { logger, clock } = this.#options;
+    try {
+      link.transport = this.#options.transport(url, {
+        open: () => {
+          if (this.#link !== link) return;
+          this.#lastInboundAt = clock.now();
+          logger.debug('socket open', { url });
+          sendBack({ type: 'socket.opened' });
+        },
+        message: (data) => {
+          if (this.#link === link) this.#onFrame(data);
+        },
+        binary: (byteLength) => {
+          if (this.#link !== link) return;
+          this.#heard();
+          logger.warn('ignored a binary frame (not part of the protocol)', { bytes: byteLength });
+        },
+        pong: () => {
+          if (this.#link === link) this.#heard();
+        },
+        close: (info) => {
+          link.closed = true;
+          link.markGone();
+          if (this.#link !== link) return;
+          this.#link = null;
+          logger.info('socket closed', { code: info.code, reason: info.reason, ...(info.status ? { status: info.status } : {}), ...(info.error ? { error: info.error } : {}) });
+          this.#failInFlight();
+          sendBack({ type: 'socket.closed', ...info });
+        },
+      });
+    } catch (error) {
+      // A factory that throws (a bad URL, no WebSocket in this runtime) is a closed socket, reported once the actor is running.
+      const message = error instanceof Error ? error.message : String(error);
+      link.transport = deadTransport;
+      link.closed = true;
+      link.markGone();
+      this.#link = null;
+      queueMicrotask(() => sendBack({ type: 'socket.closed', code: 1006, reason: '', error: message }));
+    }
+    return link;
+  }
+
+  /** The transport actor's cleanup: the session state was left (or the client stopped). */
+  #release(link: Link): void {
+    if (this.#link === link) {
+      this.#link = null;
+      this.#failInFlight();
+    }
+    if (!link.closed) link.transport.close(1000, this.#userStopped ? 'client disconnected' : 'client closing');
+  }
+
+  #failInFlight(): void {
+    this.#probeOut = false;
+    const error = this.#userStopped
+      ? new NotConnectedError('the client was disconnected while the call was in flight')
+      : new ConnectionLostError('the connection dropped while the call was in flight; it was not re-sent');
+    this.#pending.rejectAll(error, this.#options.clock);
+  }
+
+  async #waitGone(link: Link): Promise<void> {
+    const { clock } = this.#options;
+    let timer: unknown;
+    // A server that never finishes the closing handshake must not hold disconnect() open.
+    const bounded = new Promise<void>((resolve) => {
+      timer = clock.setTimeout(() => {
+        link.transport.terminate();
+        resolve();
+      }, 2_000);
+    });
+    await Promise.race([link.gone, bounded]);
+    clock.clearTimeout(timer);
+  }
+
+  #onFrame(data: string): void {
+    this.#heard();
+    const inbound = decodeFrame(data);
+    const { logger } = this.#options;
+    switch (inbound.kind) {
+      case 'result': {
+        const call = this.#pending.take(inbound.id, this.#options.clock);
+        if (call) call.resolve(inbound.result);
+        else logger.warn('ignored a response to no pending call', { id: inbound.id.slice(0, 40) });
+        return;
+      }
+      case 'error': {
+        const call = inbound.id === null ? undefined : this.#pending.take(inbound.id, this.#options.clock);
+        if (call) call.reject(new RpcError(inbound.error.code, inbound.error.message, inbound.error.data));
+        else logger.warn('ignored an error response to no pending call', { id: inbound.id?.slice(0, 40) ?? null, code: inbound.error.code });
+        return;
+      }
+      case 'notification':
+        for (const listener of this.#notificationListeners) {
+          try {
+            listener({ method: inbound.method, params: inbound.params });
+          } catch (error) {
+            logger.error('a notification listener threw', { error: String(error) });
+          }
+        }
+        return;
+      case 'invalid':
+        logger.warn('ignored a malformed frame', { reason: inbound.reason });
+    }
+  }
+
+  /** Any inbound frame proves the link alive. */
+  #heard(): void {
+    this.#lastInboundAt = this.#options.clock.now();
+    if (this.#probeOut) {
+      this.#probeOut = false;
+      this.actor.send({ type: 'link.alive' });
+    }
+  }
+
+  #sendProbe(): void {
+    const link = this.#link;
+    if (!link) return;
+    this.#probeOut = true;
+    if (link.transport.ping()) return;
+    // No ping frames here (browsers): a JSON-RPC request whose any answer, even an error, proves the link.
+    this.#handshakeCall('whoami', {}).catch(() => {});
+  }
+
+  /** Handshake and probe requests: sent at once on the current socket, bypassing the ready gate. */
+  #handshakeCall(method: string, params: Record<string, unknown>): Promise<unknown> {
+    const link = this.#link;
+    if (!link || link.closed) return Promise.reject(new ConnectionLostError(`no open socket for ${method}`));
+    return new Promise((resolve, reject) => {
+      const id = String(++this.#nextId);
+      // No timer: the machine bounds each handshake step and the probe, and drops the socket when they stall.
+      this.#send({ id, method, frame: encodeRequest(id, method, params), resolve, reject, timer: undefined, detach: undefined }, link);
+    });
+  }
+
+  #send(call: Call, link: Link): void {
+    this.#pending.add(call);
+    try {
+      link.transport.send(call.frame);
+    } catch (error) {
+      this.#pending.take(call.id, this.#options.clock);
+      call.reject(new ConnectionLostError(`${call.method} could not be sent: ${error instanceof Error ? error.message : String(error)}`));
+    }
+  }
+
+  #onSnapshot(snapshot: SnapshotFrom<CircleWsMachine>): void {
+    const status = statusOf(snapshot.value);
+    if (status === this.#status) return;
+    const previous = this.#status;
+    this.#status = status;
+    this.#options.logger.debug('status', { status, previous });
+    if (readyStatuses.has(status)) {
+      const link = this.#link;
+      for (const waiter of [...this.#connectWaiters]) waiter.resolve();
+      if (link) {
+        const queued = [...this.#waiting.values()];
+        this.#waiting.clear();
+        for (const call of queued) this.#send(call, link);
+      }
+    } else if (status === 'failed' || (status === 'disconnected' && !this.#userStopped)) {
+      const error = this.#failureError();
+      this.#rejectWaiting(error);
+    }
+    for (const listener of [...this.#statusListeners]) {
+      try {
+        listener(status, previous);
+      } catch (error) {
+        this.#options.logger.error('a status listener threw', { error: String(error) });
+      }
+    }
+  }
+
+  #rejectWaiting(error: Error): void {
+    for (const waiter of [...this.#connectWaiters]) waiter.reject(error);
+    const queued = [...this.#waiting.values()];
+    this.#waiting.clear();
+    const { clock } = this.#options;
+    for (const call of queued) {
+      clock.clearTimeout(call.timer);
+      call.detach?.();
+      call.reject(error);
+    }
+  }
+
+  #onActorError(error: unknown): void {
+    this.#options.logger.error('the connection machine stopped on an error', { error: String(error) });
+    const failure = new CircleWsError('INTERNAL', `the connection machine stopped on an error: ${String(error)}`);
+    this.#rejectWaiting(failure);
+    this.#pending.rejectAll(failure, this.#options.clock);
+    this.#link?.transport.terminate();
+  }
+
+  /** The error matching the machine's last failure. */
+  #failureError(): Error {
+    const failure: Failure | null = this.actor.getSnapshot().context.lastFailure;
+    if (!failure) return new NotConnectedError('the client is not connected');
+    switch (failure.code) {
+      case 'AUTH_REFUSED':
+      case 'AUTH_LOCKED':
+      case 'NONCE_REFUSED':
+      case 'SIGNING_FAILED':
+      case 'INVALID_KEY':
+        return new AuthError(failure.code, failure.message);
+      case 'TIMEOUT':
+        return new TimeoutError(failure.message);
+      case 'CONNECTION_FAILED':
+      case 'RECONNECT_EXHAUSTED': {
+        const details: { status?: number; closeCode?: number } = {};
+        if (failure.status !== undefined) details.status = failure.status;
+        if (failure.closeCode !== undefined) details.closeCode = failure.closeCode;
+        return new ConnectionFailedError(failure.message, details);
+      }
+      default:
+        return new ConnectionLostError(failure.message);
+    }
+  }
+}
+
+/** A short, log-safe form of a public key. */
+function short(publicKey: string): string {
+  return publicKey.length > 12 ? `${publicKey.slice(0, 10)}…` : publicKey;
+}
+
+const deadTransport: Transport = {
+  send: () => {
+    throw new Error('the socket could not be created');
+  },
+  ping: () => false,
+  close: () => {},
+  terminate: () => {},
+  bufferedAmount: 0,
+};
+

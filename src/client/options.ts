@@ -1,0 +1,120 @@
+/**
+ * The client's options: one documented object, validated once by the builder, with every
+ * default in one place.
+ */
+import type { InspectionEvent, Observer } from 'xstate';
+import { defaultReconnectPolicy, type KeepAlivePolicy, type ReconnectPolicy } from '../../machines/connection.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { TransportFactory } from '../transport/types.js';
+
+/** Timers come from here, so tests can drive them with a simulated clock (xstate's `SimulatedClock` fits). */
+export interface Clock {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  /** Wall-clock milliseconds; keep-alive deadlines are checked against it, not against timer counts. */
+  now(): number;
+}
+
+/** The real clock. */
+export const systemClock: Clock = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+  now: () => Date.now(),
+};
+
+/** An XState inspector: an observer or a function of inspection events (e.g. `createBrowserInspector().inspect`). */
+export type Inspect = Observer<InspectionEvent> | ((event: InspectionEvent) => void);
+
+export interface Timeouts {
+  /** Per-call deadline (default 30 s), overridable per call. */
+  requestMs: number;
+  /** How long a socket may take to open (default 10 s). */
+  connectMs: number;
+  /** How long each handshake step may take (default 10 s). */
+  authMs: number;
+}
+
+export const defaultTimeouts: Timeouts = { requestMs: 30_000, connectMs: 10_000, authMs: 10_000 };
+export const defaultKeepAlive: KeepAlivePolicy = { intervalMs: 30_000, timeoutMs: 10_000 };
+/** A session must stay ready this long before the reconnection counter resets. */
+export const stableAfterMs = 5_000;
+
+/** Everything `build()` hands the client. */
+export interface ResolvedOptions {
+  url: string;
+  keepAlive: KeepAlivePolicy | null;
+  reconnect: ReconnectPolicy | null;
+  timeouts: Timeouts;
+  transport: TransportFactory;
+  clock: Clock;
+  logger: Logger;
+  random: () => number;
+  inspect: Inspect | undefined;
+}
+
+export function checkUrl(url: unknown): string {
+  if (typeof url !== 'string' || url.length === 0) {
+    throw new InvalidArgumentError('the server URL must be a non-empty string such as ws://127.0.0.1:8080/CIRCLE_PK');
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InvalidArgumentError(`the server URL is not a valid URL: ${JSON.stringify(url.slice(0, 200))}`);
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') {
+    throw new InvalidArgumentError(`the server URL must start with ws:// or wss://, not ${parsed.protocol}//`);
+  }
+  return url;
+}
+
+/** A whole number of milliseconds, positive (or zero where `allowZero`). */
+export function checkMs(name: string, value: unknown, { allowZero = false } = {}): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new InvalidArgumentError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} finite number of milliseconds, got ${String(value)}`);
+  }
+  // setTimeout clamps anything above 2^31-1 ms to 1 ms, which would turn a long deadline into an instant one.
+  if (value > 2_147_483_647) throw new InvalidArgumentError(`${name} must be at most 2147483647 ms, got ${value}`);
+  return value;
+}
+
+export function checkKeepAlive(value: Partial<KeepAlivePolicy>): KeepAlivePolicy {
+  if (typeof value !== 'object' || value === null) throw new InvalidArgumentError('withKeepAlive takes { intervalMs, timeoutMs } or false');
+  return {
+    intervalMs: checkMs('keepAlive.intervalMs', value.intervalMs ?? defaultKeepAlive.intervalMs),
+    timeoutMs: checkMs('keepAlive.timeoutMs', value.timeoutMs ?? defaultKeepAlive.timeoutMs),
+  };
+}
+
+export function checkReconnect(value: Partial<ReconnectPolicy>): ReconnectPolicy {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgumentError('withReconnect takes { initialDelayMs, maxDelayMs, multiplier, jitter, maxAttempts } or false');
+  }
+  const policy: ReconnectPolicy = { ...defaultReconnectPolicy };
+  if (value.initialDelayMs !== undefined) policy.initialDelayMs = checkMs('reconnect.initialDelayMs', value.initialDelayMs, { allowZero: true });
+  if (value.maxDelayMs !== undefined) policy.maxDelayMs = checkMs('reconnect.maxDelayMs', value.maxDelayMs, { allowZero: true });
+  if (policy.maxDelayMs < policy.initialDelayMs) {
+    throw new InvalidArgumentError(`reconnect.maxDelayMs (${policy.maxDelayMs}) must not be below reconnect.initialDelayMs (${policy.initialDelayMs})`);
+  }
+  if (value.multiplier !== undefined) {
+    if (typeof value.multiplier !== 'number' || !Number.isFinite(value.multiplier) || value.multiplier < 1) {
+      throw new InvalidArgumentError(`reconnect.multiplier must be a finite number of at least 1, got ${String(value.multiplier)}`);
+    }
+    policy.multiplier = value.multiplier;
+  }
+  if (value.jitter !== undefined) {
+    if (typeof value.jitter !== 'number' || !(value.jitter >= 0 && value.jitter <= 1)) {
+      throw new InvalidArgumentError(`reconnect.jitter must be between 0 (none) and 1 (full jitter), got ${String(value.jitter)}`);
+    }
+    policy.jitter = value.jitter;
+  }
+  if (value.maxAttempts !== undefined) {
+    const n = value.maxAttempts;
+    if (typeof n !== 'number' || Number.isNaN(n) || n < 0 || (Number.isFinite(n) && !Number.isInteger(n))) {
+      throw new InvalidArgumentError(`reconnect.maxAttempts must be a whole number ≥ 0 or Infinity, got ${String(n)}`);
+    }
+    policy.maxAttempts = n;
+  }
+  return policy;
+}

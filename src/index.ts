@@ -1,0 +1,32 @@
+/**
+ * circle-ws-client: a client for Circle WebSocket JSON-RPC servers, for Node and browsers.
+ * @example
+ * import { CircleWsClient } from 'circle-ws-client';
+ * const client = CircleWsClient.builder(url).withKeypair(key).build();
+ * await client.connect();
+ */
+export { CircleWsClient, type CallOptions, type ClientEvents, type ConnectOptions, type Notification } from './client/client.js';
+export { CircleWsClientBuilder } from './client/builder.js';
+export { type Clock, type Inspect, type Timeouts, systemClock } from './client/options.js';
+export {
+  circleWsMachine,
+  statusOf,
+  backoffDelay,
+  backoffCeiling,
+  defaultReconnectPolicy,
+  type CircleWsContext,
+  type CircleWsEvent,
+  type CircleWsInput,
+  type CircleWsMachine,
+  type CircleWsStatus,
+  type Failure,
+  type KeepAlivePolicy,
+  type ReconnectPolicy,
+  type SocketEvent,
+} from '../machines/connection.js';
+export * from './auth/crypto.js';
+export * from './errors.js';
+export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logger.js';
+export { type WhoAmI } from './rpc/results.js';
+export type { CloseInfo, Transport, TransportFactory, TransportHandlers } from './transport/types.js';
+export { browserTransport } from './transport/browser.js';

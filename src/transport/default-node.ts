@@ -1,0 +1,2 @@
+// Chosen by the "#transport" import condition `node` in package.json.
+export { nodeTransport as defaultTransport } from './node.js';
