@@ -105,7 +105,8 @@ function tokenize(source: string): Token[] {
       while (i < source.length && /[0-9]/.test(source[i] as string)) i++;
       // `12abc` is almost certainly a typo, not `12` followed by a variable.
       if (i < source.length && /[A-Za-z_]/.test(source[i] as string)) {
-        throw new ScriptError('syntax', `syntax error: invalid number '${source.slice(start, i + 1)}…'`, locate(source, start));
+        const shown = i + 1 - start > 20 ? `${source.slice(start, start + 10)}…${source.slice(i - 9, i + 1)}` : source.slice(start, i + 1);
+        throw new ScriptError('syntax', `syntax error: invalid number '${shown}…'`, locate(source, start));
       }
       tokens.push({ kind: 'int', text: source.slice(start, i), pos: start });
       continue;

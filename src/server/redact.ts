@@ -1,0 +1,15 @@
+/**
+ * Shortening for log fields. Public keys are not secret, but logs are copied around and a short
+ * prefix is enough to tell keys apart; client-chosen strings (method names, error messages) are
+ * cut so one connection cannot flood the log.
+ */
+
+/** The first 10 characters of a key, enough to recognise it. */
+export function shortKey(key: string): string {
+  return key.length <= 10 ? key : `${key.slice(0, 10)}…`;
+}
+
+/** A client-chosen string cut to `max` characters. */
+export function shortText(text: string, max = 64): string {
+  return text.length <= max ? text : `${text.slice(0, max)}…`;
+}
