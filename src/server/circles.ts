@@ -12,6 +12,9 @@ const CIRCLE_PATH = /^\/([0-9a-fA-F]{66}|[0-9a-fA-F]{130})$/;
  * Returns the circle key named by `requestUrl` (lowercase, as written in the path) when the
  * server serves it, or null. `served` holds uncompressed lowercase keys, or is null to serve
  * every well-formed key (a valid curve point).
+ * @example
+ * circleFromPath('/02ab…(66 hex)', null);       // '02ab…' (any valid key is served)
+ * circleFromPath('/02ab…(66 hex)/extra', null); // null → the upgrade is refused with 404
  */
 export function circleFromPath(requestUrl: string | undefined, served: ReadonlySet<string> | null): string | null {
   // The query string is not part of the circle's name; clients may add one for their own use.
@@ -28,7 +31,10 @@ export function circleFromPath(requestUrl: string | undefined, served: ReadonlyS
   return match[1].toLowerCase();
 }
 
-/** Checks a circle key for {@link CircleServer.urlFor}: the same rule the path must follow. */
+/**
+ * Checks a circle key for `CircleServer.urlFor`: the same rule the path must follow.
+ * @example isCircleKey('02' + 'ab'.repeat(32)); // true only if that is a point on the curve
+ */
 export function isCircleKey(key: unknown): key is string {
   return typeof key === 'string' && circleFromPath(`/${key}`, null) !== null;
 }

@@ -1,7 +1,7 @@
 /**
- * The reference Circle server (Node only): a WebSocket JSON-RPC server speaking the protocol in
- * `/work/shared/protocol.md`, used by this project's tests, its command-line tool and frontend
- * developers who need a local server.
+ * The reference Circle server (Node only): a WebSocket JSON-RPC server speaking the project's
+ * Circle protocol (protocol.md, sections 1–7), used by this project's tests, its command-line
+ * tool and frontend developers who need a local server.
  */
 export { createCircleServer } from './server.js';
 export type { CircleServer } from './server.js';

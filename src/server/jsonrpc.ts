@@ -65,10 +65,12 @@ export class RpcFault extends Error {
   }
 }
 
+/** @example success('1', true); // { jsonrpc: '2.0', id: '1', result: true } */
 export function success(id: RpcId, result: unknown): RpcSuccess {
   return { jsonrpc: '2.0', id, result };
 }
 
+/** @example failure(null, -32700, 'Parse error'); // { jsonrpc: '2.0', id: null, error: { code: -32700, … } } */
 export function failure(id: RpcId | null, code: number, message: string, data?: unknown): RpcFailure {
   const error: RpcErrorObject = data === undefined ? { code, message } : { code, message, data };
   return { jsonrpc: '2.0', id, error };

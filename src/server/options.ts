@@ -98,7 +98,10 @@ function integer(name: string, value: unknown, min: number, max: number, fallbac
   return value;
 }
 
-/** Checks every option and fills in the defaults; throws `InvalidArgumentError` naming the bad option. */
+/**
+ * Checks every option and fills in the defaults; throws `InvalidArgumentError` naming the bad option.
+ * @example resolveOptions({ port: 8080 }).pingIntervalMs; // 30000
+ */
 export function resolveOptions(options: CircleServerOptions | undefined): ResolvedOptions {
   if (options === undefined) options = {};
   if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('options must be an object');
