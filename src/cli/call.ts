@@ -1,0 +1,136 @@
+/**
+ * `circle-ws call` and `circle-ws play`: one request each (connect, ask, disconnect), for
+ * scripts and shells. The result goes to stdout, anything else to stderr, so the output pipes.
+ */
+import { type CircleWsClient, RpcError, RpcErrorCode } from '../index.js';
+import { parseCommand, parseMs, parseParams } from './args.js';
+import { type CliIo, type Command, describeError, EXIT } from './io.js';
+import { KEY_ENV, loadPrivateKey } from './keys.js';
+import { buildClient } from './session.js';
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+
+const keyHelp = `The private key comes from --key-file FILE or the ${KEY_ENV} environment variable (64 hex
+characters), never from an argument. Without one the client connects anonymously.`;
+
+const callUsage = `Usage: circle-ws call URL METHOD [JSON] [--key-file FILE] [--timeout MS]
+
+Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates if a key is given, calls METHOD with
+the named parameters JSON (a JSON object, default {}), prints the result as JSON and disconnects.
+
+Options:
+  --key-file FILE  the private key to authenticate with
+  --timeout MS     deadline for connecting and for the call (default ${DEFAULT_TIMEOUT_MS})
+  -h, --help       show this help
+
+${keyHelp}
+
+Examples:
+  circle-ws call ws://127.0.0.1:8080/02ab… whoami
+  CIRCLE_WS_KEY=… circle-ws call ws://127.0.0.1:8080/02ab… play '{"script":"1 + 2"}'
+
+Exit status: 0 with the result on stdout; 1 with the error (class, code, message) on stderr.
+`;
+
+const playUsage = `Usage: circle-ws play URL SCRIPT [--key-file FILE] [--timeout MS]
+
+Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates, runs SCRIPT on the circle, prints
+its output and disconnects.
+
+Options:
+  --key-file FILE  the private key to authenticate with
+  --timeout MS     deadline for connecting and for the call (default ${DEFAULT_TIMEOUT_MS})
+  -h, --help       show this help
+
+${keyHelp}
+
+Example:
+  CIRCLE_WS_KEY=… circle-ws play ws://127.0.0.1:8080/02ab… 'let x = 10; x * 2'
+  (a script starting with '-' goes after --:  circle-ws play URL -- '-1 + 2')
+
+Exit status: 0 with the output on stdout; 1 with the error (class, code, message) on stderr.
+`;
+
+const oneShotOptions = { 'key-file': { type: 'string' }, timeout: { type: 'string' } } as const;
+
+/**
+ * Connects, runs `action`, and always disconnects. Reconnection is short and bounded so a dead
+ * URL fails within seconds instead of the interactive default of retrying forever.
+ */
+async function withOneShotClient<T>(
+  url: string,
+  values: { 'key-file'?: string; timeout?: string },
+  io: CliIo,
+  action: (client: CircleWsClient) => Promise<T>,
+): Promise<{ ok: true; value: T } | { ok: false; error: unknown; anonymous: boolean }> {
+  const timeoutMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseMs('--timeout', values.timeout);
+  const privateKey = loadPrivateKey({ keyFile: values['key-file'], env: io.env, warn: (line) => io.stderr.write(`${line}\n`) });
+  const client = buildClient(url, {
+    privateKey,
+    timeoutMs,
+    reconnect: { initialDelayMs: 250, maxDelayMs: 1_000, maxAttempts: 2 },
+    keepAlive: false,
+  });
+  try {
+    await client.connect({ timeoutMs });
+    return { ok: true, value: await action(client) };
+  } catch (error) {
+    return { ok: false, error, anonymous: privateKey === null };
+  } finally {
+    await client.disconnect();
+  }
+}
+
+function reportFailure(io: CliIo, error: unknown, anonymous: boolean): number {
+  io.stderr.write(`${describeError(error)}\n`);
+  if (anonymous && error instanceof RpcError && error.rpcCode === RpcErrorCode.AuthenticationRequired) {
+    io.stderr.write(`hint: this needs authentication; pass --key-file FILE or set ${KEY_ENV}\n`);
+  }
+  return EXIT.failure;
+}
+
+/**
+ * Runs `call URL METHOD [JSON]`.
+ * @example await call.run(['ws://127.0.0.1:8080/02ab…', 'whoami'], io); // prints {"authenticated": …}
+ */
+export const call: Command = {
+  name: 'call',
+  summary: 'make one JSON-RPC call and print its result as JSON',
+  usage: callUsage,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const parsed = parseCommand(argv, oneShotOptions, { min: 2, max: 3, names: 'URL METHOD [JSON]' });
+    if (parsed === 'help') {
+      io.stdout.write(callUsage);
+      return EXIT.ok;
+    }
+    const [url = '', method = '', json] = parsed.positionals;
+    const params = parseParams(json);
+    const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.call(method, params));
+    if (!outcome.ok) return reportFailure(io, outcome.error, outcome.anonymous);
+    // `undefined` cannot be a JSON-RPC result, but a null result must still print as JSON.
+    io.stdout.write(`${JSON.stringify(outcome.value ?? null, null, 2)}\n`);
+    return EXIT.ok;
+  },
+};
+
+/**
+ * Runs `play URL SCRIPT`.
+ * @example await play.run(['ws://127.0.0.1:8080/02ab…', 'let x = 10; x * 2'], io); // prints 20
+ */
+export const play: Command = {
+  name: 'play',
+  summary: 'run one script on a circle and print its output',
+  usage: playUsage,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const parsed = parseCommand(argv, oneShotOptions, { min: 2, max: 2, names: 'URL SCRIPT' });
+    if (parsed === 'help') {
+      io.stdout.write(playUsage);
+      return EXIT.ok;
+    }
+    const [url = '', script = ''] = parsed.positionals;
+    const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.play(script));
+    if (!outcome.ok) return reportFailure(io, outcome.error, outcome.anonymous);
+    io.stdout.write(outcome.value.endsWith('\n') ? outcome.value : `${outcome.value}\n`);
+    return EXIT.ok;
+  },
+};
