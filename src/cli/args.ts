@@ -5,7 +5,6 @@
  * an option's value (a mistyped option may carry a secret).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { normalizePublicKey } from '../auth/crypto.js';
 
 /** A mistake in how the command was invoked: reported with the usage text, exit status 2. */
 export class UsageError extends Error {
@@ -22,8 +21,11 @@ export type ParsedValues<O extends OptionsConfig> = ReturnType<
   typeof parseArgs<{ args: string[]; options: O; allowPositionals: true; strict: true }>
 >['values'];
 
-/** What a command receives after parsing: `'help'` when usage was asked for. */
-export type Parsed<O extends OptionsConfig> = 'help' | { values: ParsedValues<O>; positionals: string[] };
+/** What a command receives after parsing. */
+export interface Parsed<O extends OptionsConfig> {
+  values: ParsedValues<O>;
+  positionals: string[];
+}
 
 // Spellings someone might reach for to pass a key inline. Matched on the name only, before `=`.
 const KEY_OPTIONS = new Set(['--key', '--private-key', '--privatekey', '--priv-key', '--secret', '--secret-key', '-k']);
@@ -84,10 +86,10 @@ function usageErrorFrom(error: unknown): UsageError {
 
 /**
  * Parses one subcommand's arguments strictly: unknown options, missing values and a wrong number
- * of positionals throw {@link UsageError}; `-h`/`--help` anywhere returns `'help'`.
+ * of positionals throw {@link UsageError}. (`--help` is answered before a command is loaded.)
  * @example
- * const parsed = parseCommand(['--port', '80'], { port: { type: 'string' } }, { min: 0, max: 0 });
- * if (parsed !== 'help') parsed.values.port; // '80'
+ * const { values } = parseCommand(['--port', '80'], { port: { type: 'string' } }, { min: 0, max: 0 });
+ * values.port; // '80'
  */
 export function parseCommand<const O extends OptionsConfig>(
   argv: string[],
@@ -95,8 +97,7 @@ export function parseCommand<const O extends OptionsConfig>(
   positionals: { min: number; max: number; names?: string },
 ): Parsed<O> {
   refuseInlineKeys(argv);
-  if (wantsHelp(argv)) return 'help';
-  let parsed: { values: ParsedValues<O>; positionals: string[] };
+  let parsed: Parsed<O>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -164,18 +165,4 @@ export function parseParams(text: string | undefined): Record<string, unknown> {
 export function parseCompat(text: string): 'v1' | 'v2' {
   if (text !== 'v1' && text !== 'v2') throw new UsageError(`--compat must be v1 or v2, got ${JSON.stringify(text)}`);
   return text;
-}
-
-/**
- * A circle public key in hex (66 compressed or 130 uncompressed characters, optional `0x`),
- * returned without the prefix and in lower case, the spelling the server's URLs use.
- * @example parseCircleKey('0x02ab…'); // '02ab…'
- */
-export function parseCircleKey(text: string): string {
-  try {
-    normalizePublicKey(text);
-  } catch (error) {
-    throw new UsageError(`--circle ${JSON.stringify(text.slice(0, 140))} is not a secp256k1 public key: ${(error as Error).message}`);
-  }
-  return text.replace(/^0x/i, '').toLowerCase();
 }

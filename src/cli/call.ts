@@ -4,52 +4,10 @@
  */
 import { type CircleWsClient, RpcError, RpcErrorCode } from '../index.js';
 import { parseCommand, parseMs, parseParams } from './args.js';
-import { type CliIo, type Command, describeError, EXIT } from './io.js';
+import { type CliIo, describeError, EXIT } from './io.js';
 import { KEY_ENV, loadPrivateKey } from './keys.js';
 import { buildClient } from './session.js';
-
-const DEFAULT_TIMEOUT_MS = 10_000;
-
-const keyHelp = `The private key comes from --key-file FILE or the ${KEY_ENV} environment variable (64 hex
-characters), never from an argument. Without one the client connects anonymously.`;
-
-const callUsage = `Usage: circle-ws call URL METHOD [JSON] [--key-file FILE] [--timeout MS]
-
-Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates if a key is given, calls METHOD with
-the named parameters JSON (a JSON object, default {}), prints the result as JSON and disconnects.
-
-Options:
-  --key-file FILE  the private key to authenticate with
-  --timeout MS     deadline for connecting and for the call (default ${DEFAULT_TIMEOUT_MS})
-  -h, --help       show this help
-
-${keyHelp}
-
-Examples:
-  circle-ws call ws://127.0.0.1:8080/02ab… whoami
-  CIRCLE_WS_KEY=… circle-ws call ws://127.0.0.1:8080/02ab… play '{"script":"1 + 2"}'
-
-Exit status: 0 with the result on stdout; 1 with the error (class, code, message) on stderr.
-`;
-
-const playUsage = `Usage: circle-ws play URL SCRIPT [--key-file FILE] [--timeout MS]
-
-Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates, runs SCRIPT on the circle, prints
-its output and disconnects.
-
-Options:
-  --key-file FILE  the private key to authenticate with
-  --timeout MS     deadline for connecting and for the call (default ${DEFAULT_TIMEOUT_MS})
-  -h, --help       show this help
-
-${keyHelp}
-
-Example:
-  CIRCLE_WS_KEY=… circle-ws play ws://127.0.0.1:8080/02ab… 'let x = 10; x * 2'
-  (a script starting with '-' goes after --:  circle-ws play URL -- '-1 + 2')
-
-Exit status: 0 with the output on stdout; 1 with the error (class, code, message) on stderr.
-`;
+import { DEFAULTS } from './usage.js';
 
 const oneShotOptions = { 'key-file': { type: 'string' }, timeout: { type: 'string' } } as const;
 
@@ -63,7 +21,7 @@ async function withOneShotClient<T>(
   io: CliIo,
   action: (client: CircleWsClient) => Promise<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; anonymous: boolean }> {
-  const timeoutMs = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseMs('--timeout', values.timeout);
+  const timeoutMs = values.timeout === undefined ? DEFAULTS.timeoutMs : parseMs('--timeout', values.timeout);
   const privateKey = loadPrivateKey({ keyFile: values['key-file'], env: io.env, warn: (line) => io.stderr.write(`${line}\n`) });
   const client = buildClient(url, {
     privateKey,
@@ -91,46 +49,28 @@ function reportFailure(io: CliIo, error: unknown, anonymous: boolean): number {
 
 /**
  * Runs `call URL METHOD [JSON]`.
- * @example await call.run(['ws://127.0.0.1:8080/02ab…', 'whoami'], io); // prints {"authenticated": …}
+ * @example await runCall(['ws://127.0.0.1:8080/02ab…', 'whoami'], io); // prints {"authenticated": …}
  */
-export const call: Command = {
-  name: 'call',
-  summary: 'make one JSON-RPC call and print its result as JSON',
-  usage: callUsage,
-  async run(argv: string[], io: CliIo): Promise<number> {
-    const parsed = parseCommand(argv, oneShotOptions, { min: 2, max: 3, names: 'URL METHOD [JSON]' });
-    if (parsed === 'help') {
-      io.stdout.write(callUsage);
-      return EXIT.ok;
-    }
-    const [url = '', method = '', json] = parsed.positionals;
-    const params = parseParams(json);
-    const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.call(method, params));
-    if (!outcome.ok) return reportFailure(io, outcome.error, outcome.anonymous);
-    // `undefined` cannot be a JSON-RPC result, but a null result must still print as JSON.
-    io.stdout.write(`${JSON.stringify(outcome.value ?? null, null, 2)}\n`);
-    return EXIT.ok;
-  },
-};
+export async function runCall(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommand(argv, oneShotOptions, { min: 2, max: 3, names: 'URL METHOD [JSON]' });
+  const [url = '', method = '', json] = parsed.positionals;
+  const params = parseParams(json);
+  const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.call(method, params));
+  if (!outcome.ok) return reportFailure(io, outcome.error, outcome.anonymous);
+  // `undefined` cannot be a JSON-RPC result, but a null result must still print as JSON.
+  io.stdout.write(`${JSON.stringify(outcome.value ?? null, null, 2)}\n`);
+  return EXIT.ok;
+}
 
 /**
  * Runs `play URL SCRIPT`.
- * @example await play.run(['ws://127.0.0.1:8080/02ab…', 'let x = 10; x * 2'], io); // prints 20
+ * @example await runPlay(['ws://127.0.0.1:8080/02ab…', 'let x = 10; x * 2'], io); // prints 20
  */
-export const play: Command = {
-  name: 'play',
-  summary: 'run one script on a circle and print its output',
-  usage: playUsage,
-  async run(argv: string[], io: CliIo): Promise<number> {
-    const parsed = parseCommand(argv, oneShotOptions, { min: 2, max: 2, names: 'URL SCRIPT' });
-    if (parsed === 'help') {
-      io.stdout.write(playUsage);
-      return EXIT.ok;
-    }
-    const [url = '', script = ''] = parsed.positionals;
-    const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.play(script));
-    if (!outcome.ok) return reportFailure(io, outcome.error, outcome.anonymous);
-    io.stdout.write(outcome.value.endsWith('\n') ? outcome.value : `${outcome.value}\n`);
-    return EXIT.ok;
-  },
-};
+export async function runPlay(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommand(argv, oneShotOptions, { min: 2, max: 2, names: 'URL SCRIPT' });
+  const [url = '', script = ''] = parsed.positionals;
+  const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.play(script));
+  if (!outcome.ok) return reportFailure(io, outcome.error, outcome.anonymous);
+  io.stdout.write(outcome.value.endsWith('\n') ? outcome.value : `${outcome.value}\n`);
+  return EXIT.ok;
+}

@@ -1,44 +1,29 @@
 /**
- * The `circle-ws` command line as a function, apart from the process it runs in. It picks the
- * subcommand, turns a thrown `UsageError` into exit status 2 with the command's usage, and any
- * other error into status 1.
+ * The `circle-ws` command line as a function, apart from the process it runs in. It answers
+ * help and invocation mistakes itself, loads only the subcommand asked for, turns a thrown
+ * `UsageError` into exit status 2 with that command's usage, and any other error into status 1.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { refuseInlineKeys, UsageError } from './args.js';
-import { call, play } from './call.js';
-import { connect } from './connect.js';
-import { demo } from './demo.js';
-import { type CliIo, type Command, describeError, EXIT } from './io.js';
-import { KEY_ENV } from './keys.js';
-import { keygen } from './keygen.js';
-import { serve } from './serve.js';
+import { refuseInlineKeys, UsageError, wantsHelp } from './args.js';
+import { type CliIo, type CommandRun, describeError, EXIT } from './io.js';
+import { type CommandName, TOP_USAGE, USAGE } from './usage.js';
 
-const commands: readonly Command[] = [demo, keygen, serve, connect, call, play];
+// Loaded on demand: the client, the server and the crypto they pull in take longer to load
+// than a usage error takes to print.
+const commands: Record<CommandName, () => Promise<CommandRun>> = {
+  demo: async () => (await import('./demo.js')).runDemo,
+  keygen: async () => (await import('./keygen.js')).runKeygen,
+  serve: async () => (await import('./serve.js')).runServe,
+  connect: async () => (await import('./connect.js')).runConnect,
+  call: async () => (await import('./call.js')).runCall,
+  play: async () => (await import('./call.js')).runPlay,
+};
 
-const usage = `Usage: circle-ws <command> [options]
-
-A client and a reference server for Circle WebSocket JSON-RPC servers.
-
-Commands:
-  demo                    start a local server and show connect, authenticate, play, restart, reconnect
-  keygen [--out FILE]     make a new key pair (JSON on stdout, or the private key in a 0600 file)
-  serve [options]         run the reference server until SIGINT or SIGTERM
-  connect URL             open an interactive session (play, call, whoami, status, quit)
-  call URL METHOD [JSON]  make one JSON-RPC call and print its result as JSON
-  play URL SCRIPT         run one script on a circle and print its output
-
-Options:
-  -h, --help              show this help; "circle-ws COMMAND --help" shows a command's options
-  -V, --version           print the version
-
-URL is ws://HOST:PORT/CIRCLE_PK. The private key comes from --key-file FILE (mode 0600) or the
-${KEY_ENV} environment variable, never from an argument: other users can read process
-arguments.
-
-Exit status: 0 success, 1 failure, 2 usage error.
-`;
+function isCommand(name: string | undefined): name is CommandName {
+  return name !== undefined && Object.hasOwn(commands, name);
+}
 
 /** The package version, found by walking up from this file (dist/src/cli or src/cli). */
 function version(): string {
@@ -57,12 +42,14 @@ function version(): string {
 
 /**
  * Runs the command line `argv` (without `node` and the script) and resolves with the exit status.
- * @example process.exitCode = await main(['keygen'], { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+ * @example
+ * const io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+ * process.exitCode = await main(['keygen', '--out', 'me.key'], io);
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [first, ...rest] = argv;
   if (first === '-h' || first === '--help') {
-    io.stdout.write(usage);
+    io.stdout.write(TOP_USAGE);
     return EXIT.ok;
   }
   if (first === '-V' || first === '--version') {
@@ -70,16 +57,14 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (first === 'help') {
-    const topic = commands.find((command) => command.name === rest[0]);
-    if (rest[0] !== undefined && topic === undefined) {
-      io.stderr.write(`circle-ws: unknown command ${JSON.stringify(rest[0])}\n\n${usage}`);
+    if (rest[0] !== undefined && !isCommand(rest[0])) {
+      io.stderr.write(`circle-ws: unknown command ${JSON.stringify(rest[0])}\n\n${TOP_USAGE}`);
       return EXIT.usage;
     }
-    io.stdout.write(topic ? topic.usage : usage);
+    io.stdout.write(isCommand(rest[0]) ? USAGE[rest[0]] : TOP_USAGE);
     return EXIT.ok;
   }
-  const command = commands.find((candidate) => candidate.name === first);
-  if (command === undefined) {
+  if (!isCommand(first)) {
     let problem: string;
     try {
       refuseInlineKeys(argv);
@@ -92,17 +77,25 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     } catch (error) {
       problem = (error as Error).message;
     }
-    io.stderr.write(`circle-ws: ${problem}\n\n${usage}`);
+    io.stderr.write(`circle-ws: ${problem}\n\n${TOP_USAGE}`);
     return EXIT.usage;
   }
+  const usage = USAGE[first];
   try {
-    return await command.run(rest, io);
+    // The key refusal comes before help: its explanation matters more than the usage.
+    refuseInlineKeys(rest);
+    if (wantsHelp(rest)) {
+      io.stdout.write(usage);
+      return EXIT.ok;
+    }
+    const run = await commands[first]();
+    return await run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`circle-ws ${command.name}: ${error.message}\n\n${command.usage}`);
+      io.stderr.write(`circle-ws ${first}: ${error.message}\n\n${usage}`);
       return EXIT.usage;
     }
-    io.stderr.write(`circle-ws ${command.name}: ${describeError(error)}\n`);
+    io.stderr.write(`circle-ws ${first}: ${describeError(error)}\n`);
     return EXIT.failure;
   }
 }

@@ -5,59 +5,29 @@
 import { createInterface, type Interface } from 'node:readline';
 import type { CircleWsClient } from '../index.js';
 import { parseCommand, parseMs, parseParams, UsageError } from './args.js';
-import { type CliIo, type Command, describeError, EXIT } from './io.js';
+import { type CliIo, describeError, EXIT } from './io.js';
 import { KEY_ENV, loadPrivateKey } from './keys.js';
 import { buildClient, describeStatus } from './session.js';
-
-const DEFAULT_TIMEOUT_MS = 10_000;
-
-const usage = `Usage: circle-ws connect URL [--key-file FILE] [--timeout MS]
-
-Opens an interactive session with the circle at URL (ws://HOST:PORT/CIRCLE_PK). State changes
-are printed as they happen; the client reconnects and re-authenticates on its own.
-
-Options:
-  --key-file FILE  the private key to authenticate with (or set ${KEY_ENV}; never an argument)
-  --timeout MS     deadline for connecting, each handshake step and each call (default ${DEFAULT_TIMEOUT_MS})
-  -h, --help       show this help
-`;
-
-const sessionHelp = `Commands:
-  play SCRIPT         run SCRIPT on the circle and print its output
-  call METHOD [JSON]  call METHOD with named parameters (a JSON object, default {})
-  whoami              ask the server who this session is
-  status              show the connection state
-  help                show this list
-  quit                disconnect and leave (also: exit, Ctrl-D)
-`;
+import { DEFAULTS, SESSION_HELP } from './usage.js';
 
 /**
  * Runs `connect`.
- * @example await connect.run(['ws://127.0.0.1:8080/02ab…', '--key-file', 'me.key'], io);
+ * @example await runConnect(['ws://127.0.0.1:8080/02ab…', '--key-file', 'me.key'], io);
  */
-export const connect: Command = {
-  name: 'connect',
-  summary: 'open an interactive session (play, call, whoami, status, quit)',
-  usage,
-  async run(argv: string[], io: CliIo): Promise<number> {
-    const parsed = parseCommand(argv, { 'key-file': { type: 'string' }, timeout: { type: 'string' } }, { min: 1, max: 1, names: 'URL' });
-    if (parsed === 'help') {
-      io.stdout.write(usage);
-      return EXIT.ok;
-    }
-    const url = parsed.positionals[0] ?? '';
-    const timeoutMs = parsed.values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseMs('--timeout', parsed.values.timeout);
-    const privateKey = loadPrivateKey({ keyFile: parsed.values['key-file'], env: io.env, warn: (line) => io.stderr.write(`${line}\n`) });
-    const client = buildClient(url, { privateKey, timeoutMs, reconnect: {}, keepAlive: true });
-    const session = new Session(client, io, privateKey === null);
-    try {
-      return await session.run(timeoutMs);
-    } finally {
-      session.close();
-      await client.disconnect();
-    }
-  },
-};
+export async function runConnect(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommand(argv, { 'key-file': { type: 'string' }, timeout: { type: 'string' } }, { min: 1, max: 1, names: 'URL' });
+  const url = parsed.positionals[0] ?? '';
+  const timeoutMs = parsed.values.timeout === undefined ? DEFAULTS.timeoutMs : parseMs('--timeout', parsed.values.timeout);
+  const privateKey = loadPrivateKey({ keyFile: parsed.values['key-file'], env: io.env, warn: (line) => io.stderr.write(`${line}\n`) });
+  const client = buildClient(url, { privateKey, timeoutMs, reconnect: {}, keepAlive: true });
+  const session = new Session(client, io, privateKey === null);
+  try {
+    return await session.run(timeoutMs);
+  } finally {
+    session.close();
+    await client.disconnect();
+  }
+}
 
 class Session {
   readonly #client: CircleWsClient;
@@ -143,7 +113,7 @@ class Session {
           return false;
         case 'help':
         case '?':
-          this.#io.stdout.write(sessionHelp);
+          this.#io.stdout.write(SESSION_HELP);
           return true;
         case 'status':
           this.#say(describeStatus(this.#client, this.#client.status));

@@ -8,25 +8,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffCeiling, CircleWsClient, type CircleWsStatus, generateKeypair, type WhoAmI } from '../index.js';
 import { type CircleServer, createCircleServer } from '../server/index.js';
 import { parseCommand, parseMs } from './args.js';
-import { type CliIo, type Command, describeError, EXIT, shortHex, streamLogger } from './io.js';
+import { type CliIo, describeError, EXIT, shortHex, streamLogger } from './io.js';
 import { describeStatus, waitForStatus } from './session.js';
+import { DEFAULTS } from './usage.js';
 
-const DEFAULT_TIMEOUT_MS = 30_000;
-const SCRIPT = 'let x = 10; x * 2';
+const SCRIPT = DEFAULTS.demoScript;
 /** Long enough that the client's first retries find the port closed, so backoff is visible. */
 const DOWNTIME_MS = 500;
-
-const usage = `Usage: circle-ws demo [--timeout MS] [--verbose]
-
-Starts the reference server on a free loopback port, makes a key pair, connects and shows each
-state with the time since the start, runs play("${SCRIPT}") and whoami, restarts the
-server to show backoff and re-authentication, then disconnects and stops the server.
-
-Options:
-  --timeout MS  give up (exit 1) if the demo has not finished in time (default ${DEFAULT_TIMEOUT_MS})
-  --verbose     also print the server's log on stderr
-  -h, --help    show this help
-`;
 
 /**
  * Shows state changes: one plain line each when piped, a live line redrawn in place in a
@@ -157,7 +145,7 @@ function whoamiLine(who: WhoAmI, ours: string): string {
   return `${JSON.stringify(shown)}${who.pubkey === ours ? ' (our public key)' : ''}`;
 }
 
-async function runDemo(io: CliIo, signal: AbortSignal, verbose: boolean, view: StatusView): Promise<void> {
+async function showDemo(io: CliIo, signal: AbortSignal, verbose: boolean, view: StatusView): Promise<void> {
   const circle = generateKeypair();
   const me = generateKeypair();
   const logger = verbose ? streamLogger(io.stderr, 'info', 'server') : undefined;
@@ -219,38 +207,31 @@ async function runDemo(io: CliIo, signal: AbortSignal, verbose: boolean, view: S
 
 /**
  * Runs `demo`.
- * @example await demo.run([], io); // prints the states, 20, whoami, the restart; resolves 0
+ * @example await runDemo([], io); // prints the states, 20, whoami, the restart; resolves 0
  */
-export const demo: Command = {
-  name: 'demo',
-  summary: 'start a local server and show connect, authenticate, play, restart, reconnect',
-  usage,
-  async run(argv: string[], io: CliIo): Promise<number> {
-    const parsed = parseCommand(argv, { timeout: { type: 'string' }, verbose: { type: 'boolean' } }, { min: 0, max: 0 });
-    if (parsed === 'help') {
-      io.stdout.write(usage);
-      return EXIT.ok;
-    }
-    const timeoutMs = parsed.values.timeout === undefined ? DEFAULT_TIMEOUT_MS : parseMs('--timeout', parsed.values.timeout);
-    const controller = new AbortController();
-    const deadline = setTimeout(() => controller.abort(new Error(`the demo did not finish within ${timeoutMs} ms`)), timeoutMs);
-    const interrupt = (): void => controller.abort(new Error('interrupted'));
-    process.once('SIGINT', interrupt);
-    process.once('SIGTERM', interrupt);
+export async function runDemo(argv: string[], io: CliIo): Promise<number> {
+  const parsed = parseCommand(argv, { timeout: { type: 'string' }, verbose: { type: 'boolean' } }, { min: 0, max: 0 });
+  const timeoutMs = parsed.values.timeout === undefined ? DEFAULTS.demoTimeoutMs : parseMs('--timeout', parsed.values.timeout);
+  const controller = new AbortController();
+  const deadline = setTimeout(() => controller.abort(new Error(`the demo did not finish within ${timeoutMs} ms`)), timeoutMs);
+  const interrupt = (): void => controller.abort(new Error('interrupted'));
+  process.once('SIGINT', interrupt);
+  process.once('SIGTERM', interrupt);
 
-    const view = new StatusView(io.stdout, performance.now());
-    try {
-      await runDemo(io, controller.signal, parsed.values.verbose === true, view);
-      view.stop();
-      return EXIT.ok;
-    } catch (error) {
-      view.stop();
-      io.stderr.write(`demo failed after ${view.elapsed()} ms: ${describeError(error)}\n`);
-      return EXIT.failure;
-    } finally {
-      clearTimeout(deadline);
-      process.off('SIGINT', interrupt);
-      process.off('SIGTERM', interrupt);
-    }
-  },
-};
+  const view = new StatusView(io.stdout, performance.now());
+  try {
+    await showDemo(io, controller.signal, parsed.values.verbose === true, view);
+    view.stop();
+    return EXIT.ok;
+  } catch (error) {
+    view.stop();
+    // After an abort, whichever step was waiting fails in its own words; the abort's reason says more.
+    const cause: unknown = controller.signal.aborted ? controller.signal.reason : error;
+    io.stderr.write(`demo failed after ${view.elapsed()} ms: ${describeError(cause)}\n`);
+    return EXIT.failure;
+  } finally {
+    clearTimeout(deadline);
+    process.off('SIGINT', interrupt);
+    process.off('SIGTERM', interrupt);
+  }
+}

@@ -14,13 +14,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
 }
 
-/** One subcommand: its usage text and its body, which resolves with the exit status. */
-export interface Command {
-  name: string;
-  summary: string;
-  usage: string;
-  run(argv: string[], io: CliIo): Promise<number>;
-}
+/** A subcommand's body: it gets the arguments after its name and resolves with the exit status. */
+export type CommandRun = (argv: string[], io: CliIo) => Promise<number>;
 
 /** Exit statuses: success, a failure at run time, a mistake in the invocation. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;

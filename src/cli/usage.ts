@@ -1,0 +1,141 @@
+/**
+ * Every help text of `circle-ws`, apart from the code that runs the commands, so `--help` and
+ * usage errors answer without loading the client, the server and their crypto.
+ */
+
+/** Defaults the help texts promise and the commands apply. */
+export const DEFAULTS = {
+  /** connect, call, play: opening the socket, each handshake step, each call. */
+  timeoutMs: 10_000,
+  demoTimeoutMs: 30_000,
+  demoScript: 'let x = 10; x * 2',
+} as const;
+
+const keyHelp = `The private key comes from --key-file FILE or the CIRCLE_WS_KEY environment variable (64 hex
+characters), never from an argument. Without one the client connects anonymously.`;
+
+/** The help of each subcommand, by name. */
+export const USAGE = {
+  demo: `Usage: circle-ws demo [--timeout MS] [--verbose]
+
+Starts the reference server on a free loopback port, makes a key pair, connects and shows each
+state with the time since the start, runs play("${DEFAULTS.demoScript}") and whoami, restarts the
+server to show backoff and re-authentication, then disconnects and stops the server.
+
+Options:
+  --timeout MS  give up (exit 1) if the demo has not finished in time (default ${DEFAULTS.demoTimeoutMs})
+  --verbose     also print the server's log on stderr
+  -h, --help    show this help
+`,
+  keygen: `Usage: circle-ws keygen [--out FILE [--force]]
+
+Makes a new secp256k1 key pair from the system's secure random source and prints it as JSON:
+  {"publicKey": "04…", "publicKeyCompressed": "02…", "privateKey": "…"}
+
+Options:
+  --out FILE   write the private key (64 hex characters and a newline) to FILE with mode 0600
+               and print only the public keys and "keyFile"
+  --force      with --out, overwrite FILE if it exists
+  -h, --help   show this help
+
+Use the key file with: circle-ws connect URL --key-file FILE
+`,
+  serve: `Usage: circle-ws serve [--host HOST] [--port PORT] [--circle PK]... [--no-auth]
+                       [--compat v1|v2] [--nonce-ttl MS]
+
+Runs the reference Circle WebSocket server until SIGINT (Ctrl-C) or SIGTERM. Prints
+"listening on ws://HOST:PORT" and one URL per circle on stdout; logs go to stderr.
+
+Options:
+  --host HOST      interface to listen on (default 127.0.0.1)
+  --port PORT      TCP port, 0 for any free one (default 8080)
+  --circle PK      serve the circle with this public key (hex, compressed or not); repeatable.
+                   Without it a new circle key is generated and its URL printed.
+  --no-auth        let play run without authentication
+  --compat v1|v2   result shapes: v2 (OpenRPC v0.2.0, default) or v1 (Circles RPC v1.0.0)
+  --nonce-ttl MS   how long an issued nonce stays valid (default 300000)
+  -h, --help       show this help
+`,
+  connect: `Usage: circle-ws connect URL [--key-file FILE] [--timeout MS]
+
+Opens an interactive session with the circle at URL (ws://HOST:PORT/CIRCLE_PK). State changes
+are printed as they happen; the client reconnects and re-authenticates on its own.
+
+Options:
+  --key-file FILE  the private key to authenticate with (or set CIRCLE_WS_KEY; never an argument)
+  --timeout MS     deadline for connecting, each handshake step and each call (default ${DEFAULTS.timeoutMs})
+  -h, --help       show this help
+`,
+  call: `Usage: circle-ws call URL METHOD [JSON] [--key-file FILE] [--timeout MS]
+
+Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates if a key is given, calls METHOD with
+the named parameters JSON (a JSON object, default {}), prints the result as JSON and disconnects.
+
+Options:
+  --key-file FILE  the private key to authenticate with
+  --timeout MS     deadline for connecting and for the call (default ${DEFAULTS.timeoutMs})
+  -h, --help       show this help
+
+${keyHelp}
+
+Examples:
+  circle-ws call ws://127.0.0.1:8080/02ab… whoami
+  CIRCLE_WS_KEY=… circle-ws call ws://127.0.0.1:8080/02ab… play '{"script":"1 + 2"}'
+
+Exit status: 0 with the result on stdout; 1 with the error (class, code, message) on stderr.
+`,
+  play: `Usage: circle-ws play URL SCRIPT [--key-file FILE] [--timeout MS]
+
+Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates, runs SCRIPT on the circle, prints
+its output and disconnects.
+
+Options:
+  --key-file FILE  the private key to authenticate with
+  --timeout MS     deadline for connecting and for the call (default ${DEFAULTS.timeoutMs})
+  -h, --help       show this help
+
+${keyHelp}
+
+Example:
+  CIRCLE_WS_KEY=… circle-ws play ws://127.0.0.1:8080/02ab… 'let x = 10; x * 2'
+  (a script starting with '-' goes after --:  circle-ws play URL -- '-1 + 2')
+
+Exit status: 0 with the output on stdout; 1 with the error (class, code, message) on stderr.
+`,
+} as const;
+
+export type CommandName = keyof typeof USAGE;
+
+/** The commands of an interactive `connect` session. */
+export const SESSION_HELP = `Commands:
+  play SCRIPT         run SCRIPT on the circle and print its output
+  call METHOD [JSON]  call METHOD with named parameters (a JSON object, default {})
+  whoami              ask the server who this session is
+  status              show the connection state
+  help                show this list
+  quit                disconnect and leave (also: exit, Ctrl-D)
+`;
+
+/** The top-level help. */
+export const TOP_USAGE = `Usage: circle-ws <command> [options]
+
+A client and a reference server for Circle WebSocket JSON-RPC servers.
+
+Commands:
+  demo                    start a local server and show connect, authenticate, play, restart, reconnect
+  keygen [--out FILE]     make a new key pair (JSON on stdout, or the private key in a 0600 file)
+  serve [options]         run the reference server until SIGINT or SIGTERM
+  connect URL             open an interactive session (play, call, whoami, status, quit)
+  call URL METHOD [JSON]  make one JSON-RPC call and print its result as JSON
+  play URL SCRIPT         run one script on a circle and print its output
+
+Options:
+  -h, --help              show this help; "circle-ws COMMAND --help" shows a command's options
+  -V, --version           print the version
+
+URL is ws://HOST:PORT/CIRCLE_PK. The private key comes from --key-file FILE (mode 0600) or the
+CIRCLE_WS_KEY environment variable, never from an argument: other users can read process
+arguments.
+
+Exit status: 0 success, 1 failure, 2 usage error.
+`;
