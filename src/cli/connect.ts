@@ -52,7 +52,7 @@ class Session {
     try {
       await this.#client.connect({ timeoutMs });
     } catch (error) {
-      this.#say(`could not connect: ${describeError(error)}`);
+      this.#say(`could not connect: ${describeError(error)}`, true);
       // From `failed` nothing more will happen; from `backoff` the client keeps trying, so the user may wait.
       if (this.#client.status === 'failed' || this.#client.status === 'disconnected') return EXIT.failure;
     }
@@ -90,15 +90,15 @@ class Session {
     if (this.#terminal) this.#rl?.prompt();
   }
 
-  /** Prints a line without trampling what the user is typing at the prompt. */
-  #say(line: string): void {
-    const { stdout } = this.#io;
+  /** Prints a line without trampling what the user is typing at the prompt; problems go to stderr. */
+  #say(line: string, problem = false): void {
+    const stream = problem ? this.#io.stderr : this.#io.stdout;
     if (this.#terminal && this.#rl && !this.#busy) {
-      stdout.write(`\r\x1b[2K${line}\n`);
+      stream.write(`\r\x1b[2K${line}\n`);
       this.#rl.prompt(true);
       return;
     }
-    stdout.write(`${line}\n`);
+    stream.write(`${line}\n`);
   }
 
   /** Runs one line; false means leave. Errors are printed and the session goes on. */
@@ -136,7 +136,7 @@ class Session {
           throw new UsageError(`unknown command ${JSON.stringify(word)}; type "help" for the list`);
       }
     } catch (error) {
-      this.#say(error instanceof UsageError ? error.message : `error: ${describeError(error)}`);
+      this.#say(error instanceof UsageError ? error.message : `error: ${describeError(error)}`, true);
       return true;
     }
   }

@@ -105,15 +105,28 @@ describe('circle-ws serve', () => {
     const { circle } = await serve();
     const input = ['whoami', 'play let x = 10; x * 2', 'call whoami {}', 'call whoami [1]', 'bogus', 'status', ''].join('\n');
     const { code, stdout, stderr } = await runCli(['connect', circle], { env: withKey, input });
-    expect(code, stderr).toBe(0);
+    expect(code).toBe(0);
     const lines = stdout.split('\n');
     expect(lines.indexOf('[connecting]')).toBeLessThan(lines.indexOf('[authenticated]'));
     expect(lines).toContain('20');
     expect(stdout).toContain(`"pubkey": "${me.publicKey}"`);
-    expect(stdout).toMatch(/params must be a JSON object/);
-    expect(stdout).toMatch(/unknown command "bogus"/);
+    expect(stderr).toMatch(/params must be a JSON object/);
+    expect(stderr).toMatch(/unknown command "bogus"/);
     expect(lines).toContain('authenticated');
     expect(stdout).not.toContain(me.privateKey);
+  });
+
+  it('connect: quit ends the session; an RPC error does not; a circle the server refuses exits 1', async () => {
+    const { base, circle } = await serve();
+    const input = ['call no_such_method {}', 'quit', 'play 1 + 1', ''].join('\n');
+    const session = await runCli(['connect', circle], { env: withKey, input });
+    expect(session.code).toBe(0);
+    expect(session.stderr).toMatch(/^error: RpcError RPC_ERROR: .*-32601/m);
+    expect(session.stdout.split('\n')).not.toContain('2');
+
+    const refused = await runCli(['connect', `${base}/${generateKeypair().publicKeyCompressed}`], { env: withKey, input: 'whoami\n' });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/could not connect: ConnectionFailedError CONNECTION_FAILED \(HTTP 404/);
   });
 
   it('fails fast with exit 1 when nothing listens at the URL', async () => {
