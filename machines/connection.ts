@@ -200,6 +200,7 @@ export const circleWsMachine = setup({
     attemptsExhausted: ({ context }) =>
       context.reconnect !== null && context.attempt > context.reconnect.maxAttempts,
     keepAliveIsOff: ({ context }) => context.keepAlive === null,
+    keepAliveIsOn: ({ context }) => context.keepAlive !== null,
     /** Injected: true when no frame arrived during the last keep-alive interval. */
     linkIsQuiet: () => true,
   },
@@ -375,7 +376,8 @@ function readyState() {
   return {
     tags: 'ready' as const,
     after: { stableSession: { actions: 'stabilise' as const } },
-    on: { 'network.offline': { target: '.probing' as const } },
+    // The runtime says the network is gone: probe now rather than wait for a quiet interval.
+    on: { 'network.offline': { guard: 'keepAliveIsOn' as const, target: '.probing' as const } },
     initial: 'idle' as const,
     states: {
       // Frames are arriving (or keep-alive has just begun): wait for a quiet interval.
