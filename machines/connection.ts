@@ -212,6 +212,8 @@ export const circleWsMachine = setup({
     /** Injected with the time left until the link has been quiet for a whole interval. */
     keepAliveInterval: ({ context }) => context.keepAlive?.intervalMs ?? 0,
     keepAliveTimeout: ({ context }) => context.keepAlive?.timeoutMs ?? 0,
+    /** One event-loop turn: a zero-delay timer runs after pending socket reads. */
+    graceTurn: 0,
     stableSession: ({ context }) => context.stableAfterMs,
   },
 }).createMachine({
@@ -390,12 +392,18 @@ function readyState() {
           ],
         },
       },
-      // A probe is out; any frame proves the link alive, silence past the deadline proves it dead.
+      // A probe is out; any frame proves the link alive, silence past the deadline makes it suspect.
       probing: {
         entry: 'sendProbe' as const,
         on: { 'link.alive': { target: 'idle' as const } },
+        after: { keepAliveTimeout: { target: 'overdue' as const } },
+      },
+      // The deadline passed, but a late timer (a busy loop, a throttled tab, a laptop waking) may fire
+      // before frames already received are read: give them one turn before declaring the link dead.
+      overdue: {
+        on: { 'link.alive': { target: 'idle' as const } },
         after: {
-          keepAliveTimeout: {
+          graceTurn: {
             target: '#circleWs.backoff' as const,
             actions: ['recordLinkDead' as const, 'dropSocket' as const],
           },
@@ -415,8 +423,8 @@ function describeClose(event: { code: number; reason: string; status?: number; e
   if (event.status !== undefined) return `the server refused the WebSocket upgrade with HTTP ${event.status}`;
   const parts = [`the connection closed with code ${event.code}`];
   if (event.reason) parts.push(`(${event.reason})`);
-  if (event.error) parts.push(`: ${event.error}`);
-  return parts.join(' ');
+  const text = parts.join(' ');
+  return event.error ? `${text}: ${event.error}` : text;
 }
 
 /** The flat status of a snapshot, e.g. `'authenticated'` for `{ session: { authenticated: 'idle' } }`. */

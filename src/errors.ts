@@ -117,3 +117,22 @@ export class ProtocolError extends CircleWsError {
     super('PROTOCOL_ERROR', message);
   }
 }
+
+/**
+ * A call that is not safe to repeat was in flight when the connection dropped: the server may or
+ * may not have run it, so it was not re-sent. Check the outcome before trying again. (A
+ * `ConnectionLostError`, so code handling drops in general still catches it.)
+ */
+export class OutcomeUnknownError extends ConnectionLostError {
+  constructor(method: string) {
+    super(`${method} was in flight when the connection dropped; the server may or may not have run it, so it was not re-sent`);
+    (this as { code: string }).code = 'OUTCOME_UNKNOWN';
+  }
+}
+
+/** Too many calls are waiting for the session to be ready. */
+export class QueueFullError extends CircleWsError {
+  constructor(limit: number) {
+    super('QUEUE_FULL', `${limit} calls are already waiting for the session to be ready; this one was refused`);
+  }
+}

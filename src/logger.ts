@@ -17,7 +17,8 @@ const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /**
- * A logger writing one line per record to `console` at or above `level`.
+ * A logger writing one line per record to standard error (`console.error`) at or above `level`,
+ * so logs never mix with a program's output.
  * @example const client = CircleWsClient.builder(url).withLogger(consoleLogger('debug')).build();
  */
 export function consoleLogger(level: LogLevel = 'info', prefix = 'circle-ws'): Logger {
@@ -28,9 +29,9 @@ export function consoleLogger(level: LogLevel = 'info', prefix = 'circle-ws'): L
       sink(`${prefix} ${at} ${message}${fields ? ` ${JSON.stringify(fields)}` : ''}`);
     };
   return {
-    debug: make('debug', (l) => console.debug(l)),
-    info: make('info', (l) => console.info(l)),
-    warn: make('warn', (l) => console.warn(l)),
+    debug: make('debug', (l) => console.error(l)),
+    info: make('info', (l) => console.error(l)),
+    warn: make('warn', (l) => console.error(l)),
     error: make('error', (l) => console.error(l)),
   };
 }

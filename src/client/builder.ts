@@ -12,6 +12,9 @@ import type { TransportFactory } from '../transport/types.js';
 import { CircleWsClient } from './client.js';
 import {
   type Clock,
+  defaultNetworkEvents,
+  defaultQueueLimit,
+  type NetworkEvents,
   checkKeepAlive,
   checkMs,
   checkReconnect,
@@ -45,6 +48,8 @@ export class CircleWsClientBuilder {
   #logger: Logger = silentLogger;
   #random: () => number = Math.random;
   #inspect: Inspect | undefined;
+  #queueLimit = defaultQueueLimit;
+  #network: NetworkEvents | undefined = defaultNetworkEvents();
 
   /** @param url `ws://host:port/CIRCLE_PK` or `wss://…` */
   constructor(url: string) {
@@ -161,6 +166,31 @@ export class CircleWsClientBuilder {
     return this;
   }
 
+  /**
+   * How many calls may wait for the session to be ready (default 1,000); past that a call rejects with `QueueFullError`.
+   * @example builder.withQueueLimit(100)
+   */
+  withQueueLimit(limit: number): this {
+    if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 0) {
+      throw new InvalidArgumentError(`withQueueLimit takes a whole number ≥ 0, got ${String(limit)}`);
+    }
+    this.#queueLimit = limit;
+    return this;
+  }
+
+  /**
+   * Where `online`/`offline` events come from (default: the browser's `window`; none in Node); `false` ignores them.
+   * `offline` while ready probes the link at once; `online` during backoff retries at once, keeping the failure counters.
+   * @example builder.withNetworkEvents(false)
+   */
+  withNetworkEvents(source: NetworkEvents | false): this {
+    if (source !== false && (typeof source?.addEventListener !== 'function' || typeof source.removeEventListener !== 'function')) {
+      throw new InvalidArgumentError('withNetworkEvents takes an EventTarget-like { addEventListener, removeEventListener } or false');
+    }
+    this.#network = source === false ? undefined : source;
+    return this;
+  }
+
   /** Builds the client (disconnected; call `connect()`). */
   build(): CircleWsClient {
     const signer = this.#privateKey === null ? null : createSigner(this.#privateKey, this.#crypto);
@@ -175,6 +205,8 @@ export class CircleWsClientBuilder {
         logger: this.#logger,
         random: this.#random,
         inspect: this.#inspect,
+        queueLimit: this.#queueLimit,
+        network: this.#network,
       },
       signer,
     );

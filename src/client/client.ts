@@ -23,6 +23,8 @@ import {
   ConnectionLostError,
   InvalidArgumentError,
   NotConnectedError,
+  OutcomeUnknownError,
+  QueueFullError,
   RpcError,
   TimeoutError,
 } from '../errors.js';
@@ -39,6 +41,11 @@ export interface CallOptions {
   timeoutMs?: number;
   /** Cancels the wait. A call already sent may still run on the server. */
   signal?: AbortSignal;
+  /**
+   * Safe to run twice: re-sent after a reconnect if it was in flight when the connection dropped.
+   * Default: true for `whoami`, false otherwise (those reject with `OutcomeUnknownError`).
+   */
+  idempotent?: boolean;
 }
 
 /** A server notification (a message with a `method` and no `id`). */
@@ -73,6 +80,8 @@ interface Link {
 }
 
 const readyStatuses: ReadonlySet<CircleWsStatus> = new Set(['authenticated', 'connected']);
+/** Methods that only read, so re-sending them after a drop cannot do harm. */
+const idempotentMethods: ReadonlySet<string> = new Set(['whoami']);
 
 /**
  * A client for one Circle (one server URL). Build it with {@link CircleWsClient.builder}.
@@ -100,6 +109,13 @@ export class CircleWsClient {
   #lastInboundAt = 0;
   #probeOut = false;
   #userStopped = true;
+  #listeningToNetwork = false;
+  readonly #onOnline = (): void => {
+    this.actor.send({ type: 'network.online' });
+  };
+  readonly #onOffline = (): void => {
+    this.actor.send({ type: 'network.offline' });
+  };
 
   /**
    * Starts a builder for the server at `url` (same as `new CircleWsClientBuilder(url)`).
@@ -193,6 +209,11 @@ export class CircleWsClient {
     return this.#status;
   }
 
+  /** Why the client last failed or dropped (as the error a call would get), or null. */
+  get lastError(): Error | null {
+    return this.actor.getSnapshot().context.lastFailure ? this.#failureError() : null;
+  }
+
   /** True only when calls go straight out: authenticated, or connected without a key pair. */
   isConnected(): boolean {
     return readyStatuses.has(this.#status);
@@ -227,6 +248,7 @@ export class CircleWsClient {
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.#connectWaiters.add(waiter);
       this.#userStopped = false;
+      this.#listenToNetwork(true);
       this.actor.send({ type: 'connect' });
     });
   }
@@ -256,7 +278,17 @@ export class CircleWsClient {
 
     return new Promise<unknown>((resolve, reject) => {
       const id = String(++this.#nextId);
-      const call: Call = { id, method, frame: encodeRequest(id, method, params), resolve, reject, timer: undefined, detach: undefined };
+      const call: Call = {
+        id,
+        method,
+        frame: encodeRequest(id, method, params),
+        resolve,
+        reject,
+        timer: undefined,
+        detach: undefined,
+        idempotent: options.idempotent ?? idempotentMethods.has(method),
+        internal: false,
+      };
       const { clock } = this.#options;
       call.timer = clock.setTimeout(() => {
         const wasSent = this.#pending.delete(id);
@@ -275,7 +307,7 @@ export class CircleWsClient {
         call.detach = () => signal.removeEventListener('abort', onAbort);
       }
       if (this.isConnected() && this.#link) this.#send(call, this.#link);
-      else this.#waiting.set(id, call);
+      else this.#enqueue(call);
     });
   }
 
@@ -316,6 +348,7 @@ export class CircleWsClient {
    */
   async disconnect(): Promise<void> {
     this.#userStopped = true;
+    this.#listenToNetwork(false);
     const link = this.#link;
     this.actor.send({ type: 'disconnect' });
     this.#rejectWaiting(new NotConnectedError('the client was disconnected'));
@@ -328,6 +361,20 @@ export class CircleWsClient {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /** Browser `online`/`offline` listeners live only between connect() and disconnect(). */
+  #listenToNetwork(on: boolean): void {
+    const network = this.#options.network;
+    if (!network || on === this.#listeningToNetwork) return;
+    this.#listeningToNetwork = on;
+    if (on) {
+      network.addEventListener('online', this.#onOnline);
+      network.addEventListener('offline', this.#onOffline);
+    } else {
+      network.removeEventListener('online', this.#onOnline);
+      network.removeEventListener('offline', this.#onOffline);
+    }
+  }
 
   #listenersOf<E extends keyof ClientEvents>(event: E): Set<ClientEvents[E]> {
     if (event === 'status') return this.#statusListeners as Set<ClientEvents[E]>;
@@ -405,12 +452,38 @@ export class CircleWsClient {
     if (!link.closed) link.transport.close(1000, this.#userStopped ? 'client disconnected' : 'client closing');
   }
 
+  /**
+   * The socket is gone with calls in flight. Never a silent re-send of a write: calls safe to
+   * repeat go back to the queue (sent again once the session is ready), the rest reject with
+   * `OutcomeUnknownError`; after `disconnect()` everything rejects with `NotConnectedError`.
+   */
   #failInFlight(): void {
     this.#probeOut = false;
-    const error = this.#userStopped
-      ? new NotConnectedError('the client was disconnected while the call was in flight')
-      : new ConnectionLostError('the connection dropped while the call was in flight; it was not re-sent');
-    this.#pending.rejectAll(error, this.#options.clock);
+    const { logger } = this.#options;
+    for (const call of this.#pending.takeAll()) {
+      if (this.#userStopped) this.#settle(call, new NotConnectedError(`the client was disconnected while ${call.method} was in flight`));
+      else if (call.internal) this.#settle(call, new ConnectionLostError(`the connection dropped during ${call.method}`));
+      else if (call.idempotent) {
+        logger.info('will re-send after reconnecting (idempotent)', { method: call.method, id: call.id });
+        this.#enqueue(call);
+      } else this.#settle(call, new OutcomeUnknownError(call.method));
+    }
+  }
+
+  /** Queues a call until the session is ready, within the queue limit. */
+  #enqueue(call: Call): void {
+    if (this.#waiting.size >= this.#options.queueLimit) {
+      this.#settle(call, new QueueFullError(this.#options.queueLimit));
+      return;
+    }
+    this.#waiting.set(call.id, call);
+  }
+
+  /** Rejects a call that is in neither table any more, releasing its timer and abort listener. */
+  #settle(call: Call, error: Error): void {
+    this.#options.clock.clearTimeout(call.timer);
+    call.detach?.();
+    call.reject(error);
   }
 
   async #waitGone(link: Link): Promise<void> {
@@ -483,7 +556,8 @@ export class CircleWsClient {
     return new Promise((resolve, reject) => {
       const id = String(++this.#nextId);
       // No timer: the machine bounds each handshake step and the probe, and drops the socket when they stall.
-      this.#send({ id, method, frame: encodeRequest(id, method, params), resolve, reject, timer: undefined, detach: undefined }, link);
+      const frame = encodeRequest(id, method, params);
+      this.#send({ id, method, frame, resolve, reject, timer: undefined, detach: undefined, idempotent: false, internal: true }, link);
     });
   }
 
@@ -528,19 +602,14 @@ export class CircleWsClient {
     for (const waiter of [...this.#connectWaiters]) waiter.reject(error);
     const queued = [...this.#waiting.values()];
     this.#waiting.clear();
-    const { clock } = this.#options;
-    for (const call of queued) {
-      clock.clearTimeout(call.timer);
-      call.detach?.();
-      call.reject(error);
-    }
+    for (const call of queued) this.#settle(call, error);
   }
 
   #onActorError(error: unknown): void {
     this.#options.logger.error('the connection machine stopped on an error', { error: String(error) });
     const failure = new CircleWsError('INTERNAL', `the connection machine stopped on an error: ${String(error)}`);
     this.#rejectWaiting(failure);
-    this.#pending.rejectAll(failure, this.#options.clock);
+    for (const call of this.#pending.takeAll()) this.#settle(call, failure);
     this.#link?.transport.terminate();
   }
 

@@ -51,6 +51,26 @@ export interface ResolvedOptions {
   logger: Logger;
   random: () => number;
   inspect: Inspect | undefined;
+  /** At most this many calls wait for the session to be ready. */
+  queueLimit: number;
+  /** Where `online`/`offline` events come from (a browser's `window`); undefined in Node. */
+  network: NetworkEvents | undefined;
+}
+
+/** The part of `window` the client listens to for `online` and `offline`. */
+export interface NetworkEvents {
+  addEventListener(type: 'online' | 'offline', listener: () => void): void;
+  removeEventListener(type: 'online' | 'offline', listener: () => void): void;
+}
+
+export const defaultQueueLimit = 1_000;
+
+/** The browser's `window` when there is one (it fires `online`/`offline`), else undefined. */
+export function defaultNetworkEvents(): NetworkEvents | undefined {
+  const g = globalThis as { window?: unknown; navigator?: { onLine?: unknown } };
+  if (typeof g.window !== 'object' || g.window === null || typeof g.navigator?.onLine !== 'boolean') return undefined;
+  const w = g.window as Partial<NetworkEvents>;
+  return typeof w.addEventListener === 'function' && typeof w.removeEventListener === 'function' ? (w as NetworkEvents) : undefined;
 }
 
 export function checkUrl(url: unknown): string {

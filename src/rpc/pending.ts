@@ -15,6 +15,10 @@ export interface Call {
   timer: unknown;
   /** Removes the AbortSignal listener. */
   detach: (() => void) | undefined;
+  /** Safe to send again after a drop (the call said so, or the method only reads). */
+  idempotent: boolean;
+  /** A handshake or probe request of the client itself, never queued or re-sent. */
+  internal: boolean;
 }
 
 interface TimerClock {
@@ -47,14 +51,10 @@ export class PendingCalls {
     return call;
   }
 
-  /** Rejects every call (the connection is gone), releasing their timers. */
-  rejectAll(error: Error, clock: TimerClock): void {
+  /** Removes and returns every call (the connection is gone); the caller settles or re-queues each. */
+  takeAll(): Call[] {
     const calls = [...this.#calls.values()];
     this.#calls.clear();
-    for (const call of calls) {
-      if (call.timer !== undefined) clock.clearTimeout(call.timer);
-      call.detach?.();
-      call.reject(error);
-    }
+    return calls;
   }
 }

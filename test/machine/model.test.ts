@@ -91,6 +91,8 @@ function modelFor(v: Variant) {
 class Harness {
   readonly clock = new ManualClock();
   readonly transport = new FakeTransport();
+  /** Plays the browser's window for online/offline events. */
+  readonly network = new EventTarget();
   readonly client: CircleWsClient;
   #resolveSign: ((signature: string) => void) | null = null;
   #rejectSign: ((error: Error) => void) | null = null;
@@ -111,6 +113,7 @@ class Harness {
       .withRandom(() => 0)
       .withTimeouts({ connectMs: delays.connectMs, authMs: delays.authMs })
       .withRequestTimeout(60_000)
+      .withNetworkEvents(this.network)
       .withKeepAlive(v.keepAlive ? { intervalMs: delays.keepAliveIntervalMs, timeoutMs: delays.keepAliveTimeoutMs } : false)
       .withReconnect(v.reconnect ? reconnect : false);
     if (v.keyed) builder = builder.withKeypair(key.privateKey);
@@ -136,6 +139,7 @@ class Harness {
       connectTimeout: (ms) => ms === delays.connectMs,
       authTimeout: (ms) => ms === delays.authMs,
       keepAliveTimeout: (ms) => ms === delays.keepAliveTimeoutMs,
+      graceTurn: (ms) => ms === 0,
       stableSession: (ms) => ms === delays.stableMs,
       keepAliveInterval: (ms) => ms > delays.stableMs && ms <= delays.keepAliveIntervalMs,
       reconnectDelay: (ms) => ms === backoffCeiling(this.snapshot.context.attempt, reconnect),
@@ -173,8 +177,10 @@ async function execute(h: Harness, event: ModelEvent): Promise<void> {
       socket().pong();
       break;
     case 'network.online':
+      h.network.dispatchEvent(new Event('online'));
+      break;
     case 'network.offline':
-      h.client.actor.send({ type: event.type });
+      h.network.dispatchEvent(new Event('offline'));
       break;
     case 'xstate.done.actor.fetchNonce':
       socket().reply('fetch_nonce', `nonce-${h.transport.sockets.length}`);
@@ -217,7 +223,9 @@ function checkState(h: Harness, expected: Snapshot): void {
   for (const socket of h.transport.sockets) {
     for (const request of socket.requests()) expect(['fetch_nonce', 'authenticate', 'whoami']).toContain(request.method);
   }
-  if (expected.matches({ session: { authenticated: 'probing' } }) || expected.matches({ session: { connected: 'probing' } })) {
+  const probed = (sub: string) =>
+    expected.matches({ session: { authenticated: sub } } as never) || expected.matches({ session: { connected: sub } } as never);
+  if (probed('probing') || probed('overdue')) {
     expect(h.transport.current.pings).toBeGreaterThan(0);
   }
   // The private key is nowhere in the machine's context.
