@@ -56,6 +56,8 @@ export interface CircleWsContext {
   stableAfterMs: number;
   /** Reconnection attempts in a row since the last stable session. */
   attempt: number;
+  /** Nonces fetched again on this socket because the last one expired before `authenticate`. */
+  nonceRetries: number;
   /** The last close the server or the network gave us. */
   lastClose: { code: number; reason: string } | null;
   /** The last failure; cleared by a stable session or an explicit `connect`/`disconnect`. */
@@ -106,7 +108,7 @@ function messageOf(error: unknown): string {
 }
 
 /** Failures of the handshake that a retry cannot fix: the server said no. */
-const refusalCodes = new Set(['AUTH_REFUSED', 'NONCE_REFUSED', 'SIGNING_FAILED', 'INVALID_KEY']);
+const refusalCodes = new Set(['AUTH_REFUSED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'SIGNING_FAILED', 'INVALID_KEY']);
 
 const notProvided = (name: string) => `circleWsMachine: the "${name}" implementation was not provided`;
 
@@ -148,6 +150,8 @@ export const circleWsMachine = setup({
     dropSocket: () => {},
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     resetAttempts: assign({ attempt: 0 }),
+    resetNonceRetries: assign({ nonceRetries: 0 }),
+    countNonceRetry: assign({ nonceRetries: ({ context }) => context.nonceRetries + 1 }),
     forgetFailure: assign({ lastFailure: null, lastClose: null }),
     stabilise: assign({ attempt: 0, lastFailure: null }),
     recordClose: assign(({ event }) => {
@@ -196,6 +200,9 @@ export const circleWsMachine = setup({
     closeIsTerminal: ({ event }) =>
       event.type === 'socket.closed' && (event.code === 1008 || isTerminalStatus(event.status)),
     errorIsRefusal: ({ event }) => refusalCodes.has(codeOf((event as { error?: unknown }).error) ?? ''),
+    /** The nonce expired before the signature reached the server (a slow signer): worth one fresh nonce. */
+    nonceExpiredOnce: ({ context, event }) =>
+      codeOf((event as { error?: unknown }).error) === 'NONCE_EXPIRED' && context.nonceRetries < 1,
     reconnectIsOff: ({ context }) => context.reconnect === null,
     attemptsExhausted: ({ context }) =>
       context.reconnect !== null && context.attempt > context.reconnect.maxAttempts,
@@ -227,6 +234,7 @@ export const circleWsMachine = setup({
     authTimeoutMs: input.authTimeoutMs,
     stableAfterMs: input.stableAfterMs,
     attempt: 0,
+    nonceRetries: 0,
     lastClose: null,
     lastFailure: null,
   }),
@@ -238,6 +246,7 @@ export const circleWsMachine = setup({
     },
     // One socket's lifetime: the transport lives here so every sub-state can use it.
     session: {
+      entry: 'resetNonceRetries',
       invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ url: context.url }) },
       on: {
         'socket.closed': [
@@ -325,6 +334,7 @@ export const circleWsMachine = setup({
             }),
             onDone: { target: 'authenticated' },
             onError: [
+              { guard: 'nonceExpiredOnce', target: 'fetchingNonce', actions: 'countNonceRetry' },
               { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
               { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
             ],

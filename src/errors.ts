@@ -23,6 +23,7 @@ export class InvalidArgumentError extends CircleWsError {
  * Authentication could not be done or was refused.
  * Codes: `INVALID_KEY` (a malformed private key), `INVALID_PUBLIC_KEY`, `INVALID_SIGNATURE`,
  * `AUTH_REFUSED` (the server refused the credentials), `AUTH_LOCKED` (close 1008),
+ * `NONCE_EXPIRED` (the nonce expired before the signature arrived; refetched once per socket),
  * `NONCE_REFUSED` (the server would not issue a nonce), `SIGNING_FAILED`.
  */
 export class AuthError extends CircleWsError {
@@ -33,6 +34,7 @@ export class AuthError extends CircleWsError {
       | 'INVALID_SIGNATURE'
       | 'AUTH_REFUSED'
       | 'AUTH_LOCKED'
+      | 'NONCE_EXPIRED'
       | 'NONCE_REFUSED'
       | 'SIGNING_FAILED',
     message: string,

@@ -158,6 +158,9 @@ export class CircleWsClient {
             );
           } catch (error) {
             if (error instanceof RpcError) {
+              if (nonceExpired(error)) {
+                throw new AuthError('NONCE_EXPIRED', `the nonce expired before the signature reached the server: ${error.message}`, { cause: error });
+              }
               throw new AuthError('AUTH_REFUSED', `the server refused the credentials of ${short(input.publicKey)}: ${error.message}`, { cause: error });
             }
             throw error;
@@ -620,6 +623,7 @@ export class CircleWsClient {
     switch (failure.code) {
       case 'AUTH_REFUSED':
       case 'AUTH_LOCKED':
+      case 'NONCE_EXPIRED':
       case 'NONCE_REFUSED':
       case 'SIGNING_FAILED':
       case 'INVALID_KEY':
@@ -637,6 +641,15 @@ export class CircleWsClient {
         return new ConnectionLostError(failure.message);
     }
   }
+}
+
+/**
+ * Whether a refusal of `authenticate` blames an expired nonce rather than the key: the reference
+ * server says so in `data.reason`, other servers may only say it in the message.
+ */
+function nonceExpired(error: RpcError): boolean {
+  const reason = typeof error.data === 'object' && error.data !== null ? (error.data as { reason?: unknown }).reason : undefined;
+  return reason === 'expired' || /\bexpired\b/i.test(error.message);
 }
 
 /** A short, log-safe form of a public key. */

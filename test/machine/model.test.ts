@@ -63,10 +63,12 @@ function payloadsOf(type: string): ModelEvent[] {
     const refusal = type.endsWith('fetchNonce') ? 'NONCE_REFUSED' : type.endsWith('signNonce') ? 'SIGNING_FAILED' : 'AUTH_REFUSED';
     // The signer fails only one way: a refusal to sign.
     if (type.endsWith('signNonce')) return [{ type, error: { code: refusal } }];
-    return [
+    const variants: ModelEvent[] = [
       { type, error: { code: refusal } },
       { type, error: { code: 'PROTOCOL_ERROR' } },
     ];
+    if (type.endsWith('authenticate')) variants.push({ type, error: { code: 'NONCE_EXPIRED' } });
+    return variants;
   }
   if (type.startsWith('xstate.done.actor.')) return [{ type, output: type.endsWith('authenticate') ? true : 'x' }];
   return [{ type }];
@@ -199,8 +201,16 @@ async function execute(h: Harness, event: ModelEvent): Promise<void> {
       socket().reply('authenticate', true);
       break;
     case 'xstate.error.actor.authenticate':
-      if ((event.error as { code: string }).code === 'AUTH_REFUSED') socket().reply('authenticate', false);
-      else socket().reply('authenticate', 'garbage');
+      switch ((event.error as { code: string }).code) {
+        case 'AUTH_REFUSED':
+          socket().reply('authenticate', false);
+          break;
+        case 'NONCE_EXPIRED':
+          socket().replyError('authenticate', -32002, 'Invalid Credentials: nonce expired');
+          break;
+        default:
+          socket().reply('authenticate', 'garbage');
+      }
       break;
     default:
       if (event.type.startsWith('xstate.after.')) h.fireDelay(event.type);
@@ -214,6 +224,7 @@ function checkState(h: Harness, expected: Snapshot): void {
   const actual = h.snapshot;
   expect(actual.value).toEqual(expected.value);
   expect(actual.context.attempt).toBe(expected.context.attempt);
+  expect(actual.context.nonceRetries).toBe(expected.context.nonceRetries);
   expect(h.client.status).toBe(statusOf(expected.value));
   expect(h.client.isConnected()).toBe(expected.hasTag('ready'));
   const inSession = expected.matches('session');
@@ -245,7 +256,7 @@ function traversalOptions(variant: Variant) {
   } as never;
 }
 
-const serialize = (s: Snapshot): string => JSON.stringify([s.value, s.context.attempt]);
+const serialize = (s: Snapshot): string => JSON.stringify([s.value, s.context.attempt, s.context.nonceRetries]);
 
 function initialOf(variant: Variant): Snapshot {
   return createActor(circleWsMachine, { input: inputOf(variant) }).getSnapshot();
