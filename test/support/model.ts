@@ -29,6 +29,7 @@ export const variants: Variant[] = [
   { name: 'without a key pair', keyed: false, reconnect: true, keepAlive: true },
   { name: 'reconnect off', keyed: true, reconnect: false, keepAlive: true },
   { name: 'keep-alive off', keyed: true, reconnect: true, keepAlive: false },
+  { name: 'without a key pair, keep-alive off', keyed: false, reconnect: true, keepAlive: false },
 ];
 
 export function inputOf(v: Variant): CircleWsInput {
