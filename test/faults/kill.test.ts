@@ -1,0 +1,65 @@
+/**
+ * Fault 1: the server process (`circle-ws serve`, a real child process) killed with SIGKILL while
+ * 1,000 calls are in flight, then started again on the same port.
+ */
+import { afterEach, beforeAll, expect, it } from 'vitest';
+import { CircleWsClient, generateKeypair, OutcomeUnknownError } from '../../src/index.js';
+import { ensureBuilt, killChildren, startCli } from '../cli/helpers.js';
+import { waitForStatus } from '../support/client.js';
+import { expectAllTyped, leakCheck, settle } from './support.js';
+
+beforeAll(() => ensureBuilt(), 120_000);
+afterEach(() => killChildren());
+
+const circle = generateKeypair();
+
+async function serve(port: number): Promise<{ url: string; kill: () => Promise<void> }> {
+  const running = startCli(['serve', '--port', String(port), '--circle', circle.publicKeyCompressed]);
+  const [, url] = (await running.waitFor(/^listening on (\S+)$/m, 15_000)) as unknown as [string, string];
+  return {
+    url,
+    kill: async () => {
+      running.child.kill('SIGKILL');
+      await running.exited;
+    },
+  };
+}
+
+it('1. SIGKILL with 1,000 calls in flight: every call settles, reads are re-sent, the client re-authenticates', async () => {
+  const leaks = leakCheck();
+  const first = await serve(0);
+  const port = Number(new URL(first.url).port);
+  const client = CircleWsClient.builder(`${first.url}/${circle.publicKeyCompressed}`)
+    .withKeypair(generateKeypair().privateKey)
+    .withReconnect({ initialDelayMs: 50, maxDelayMs: 500 })
+    .withRequestTimeout(30_000)
+    .build();
+  await client.connect();
+
+  const started = Date.now();
+  const plays = Array.from({ length: 900 }, (_, i) => settle(client.play(`${i} + 1`)));
+  const reads = Array.from({ length: 100 }, () => settle(client.whoami()));
+  await first.kill();
+  await waitForStatus(client, 'backoff', 10_000);
+  const second = await serve(port);
+  await waitForStatus(client, 'authenticated', 20_000);
+
+  const playResults = await Promise.all(plays);
+  const readResults = await Promise.all(reads);
+  expectAllTyped(playResults);
+  // Every call settled within its deadline.
+  for (const r of [...playResults, ...readResults]) expect(r.at - started).toBeLessThan(30_000);
+  // A play either ran (its answer arrived before the kill) or its outcome is unknown: never re-sent.
+  for (const [i, r] of playResults.entries()) {
+    if (r.ok) expect(r.value).toBe(String(i + 1));
+    else expect(r.error).toBeInstanceOf(OutcomeUnknownError);
+  }
+  // The kill did catch calls in flight (otherwise this test would prove nothing).
+  expect(playResults.filter((r) => !r.ok).length).toBeGreaterThan(0);
+  // whoami is safe to repeat: all of them succeed, before the kill or after the restart.
+  for (const r of readResults) expect(r).toMatchObject({ ok: true });
+  expect(await client.play('6 * 7')).toBe('42');
+  await client.disconnect();
+  await second.kill();
+  await leaks.check();
+}, 90_000);
