@@ -4,3 +4,4 @@
  */
 export { FakeSocket, FakeTransport, type SentRequest } from './fake-transport.js';
 export { ManualClock, type ScheduledTimer } from './manual-clock.js';
+export { FaultProxy, type FaultProxyOptions, type FaultProxyTarget } from './proxy.js';
