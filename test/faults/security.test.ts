@@ -25,7 +25,7 @@ function serialise(value: unknown): string {
     if (typeof v === 'object' && v !== null) {
       if (seen.has(v)) return '[cycle]';
       seen.add(v);
-      if (v instanceof Error) return { name: v.name, message: v.message, stack: v.stack, ...v };
+      if (v instanceof Error) return { ...v, name: v.name, message: v.message, stack: v.stack };
       if (v instanceof Map) return [...v.entries()];
       if (v instanceof Set) return [...v.values()];
     }

@@ -3,7 +3,7 @@ import { createServer as createTcpServer, connect as tcpConnect, type AddressInf
 import { performance } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
-import { FaultProxy } from '../../src/testing/index.js';
+import { FaultProxy } from '../../src/testing/node.js';
 
 let cleanup: Array<() => unknown> = [];
 afterEach(async () => {
