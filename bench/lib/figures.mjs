@@ -1,0 +1,370 @@
+/**
+ * The seven figures. Every timed figure runs its contenders in the same process, alternating
+ * within each round (the starting contender rotates from round to round), after a warm-up.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { contenders, OURS, PEER, RAW } from './contenders.mjs';
+import { collectGarbage, median, pairedRatio, percentile } from './stats.mjs';
+import { startServer } from './server-process.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MEMORY_CHILD = fileURLToPath(new URL('../memory-child.mjs', import.meta.url));
+
+/** The contenders of round `round`, the first one rotating. */
+export function rotation(names, round) {
+  const k = round % names.length;
+  return [...names.slice(k), ...names.slice(0, k)];
+}
+
+/** Fails a stuck step instead of hanging the bench. */
+export function withDeadline(promise, ms, what) {
+  let timer;
+  const deadline = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** `total` echo calls with at most `depth` in flight; resolves with the elapsed ms. */
+export function pipelined(session, total, depth) {
+  return new Promise((resolve, reject) => {
+    let issued = 0;
+    let done = 0;
+    const start = performance.now();
+    const onDone = () => {
+      done++;
+      if (done === total) resolve(performance.now() - start);
+      else if (issued < total) issue();
+    };
+    const issue = () => {
+      const n = issued++;
+      session.call('echo', { n }).then(onDone, reject);
+    };
+    for (let i = 0; i < Math.min(depth, total); i++) issue();
+  });
+}
+
+async function sequential(session, count, samples) {
+  for (let n = 0; n < count; n++) {
+    const start = performance.now();
+    await session.call('echo', { n });
+    samples.push(performance.now() - start);
+  }
+}
+
+/** Opens one ready session per contender (authenticated where the contender authenticates). */
+export async function openSessions(ctx, names) {
+  const sessions = {};
+  for (const name of names) {
+    const session = contenders[name].create(ctx.url, ctx.keypair);
+    await withDeadline(session.connect(), 10_000, `${name} connect`);
+    sessions[name] = session;
+  }
+  return sessions;
+}
+
+/** Warm-up: every contender's code paths compiled before anything is measured. */
+export async function warmUp(ctx, sessions) {
+  const { warmup } = ctx.settings;
+  for (const [name, session] of Object.entries(sessions)) {
+    // A correctness check as well: the echo comes back to the call that sent it.
+    for (let n = 0; n < warmup.sequential; n++) {
+      const result = await session.call('echo', { n });
+      if (result?.n !== n) throw new Error(`${name}: echo ${n} answered ${JSON.stringify(result)}`);
+    }
+    for (const depth of ctx.settings.pipelined.depths) {
+      await withDeadline(pipelined(session, warmup.pipelined, depth), 120_000, `${name} warm-up`);
+    }
+    if (contenders[name].authenticates) {
+      for (let i = 0; i < warmup.connects; i++) {
+        const extra = contenders[name].create(ctx.url, ctx.keypair);
+        await extra.connect();
+        await extra.close();
+      }
+    }
+  }
+}
+
+/** Figure 1: connect and authenticate, latency to ready (raw and ours; the peer does not authenticate). */
+export async function figureConnect(ctx) {
+  const names = [RAW, OURS];
+  const { rounds, perRound } = ctx.settings.connect;
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  const roundP50 = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of rotation(names, round)) {
+      collectGarbage();
+      const times = [];
+      for (let i = 0; i < perRound; i++) {
+        const session = contenders[name].create(ctx.url, ctx.keypair);
+        const start = performance.now();
+        await withDeadline(session.connect(), 10_000, `${name} connect`);
+        times.push(performance.now() - start);
+        await session.close();
+      }
+      samples[name].push(...times);
+      roundP50[name].push(median(times));
+    }
+  }
+  const results = {};
+  for (const name of names) {
+    results[name] = { n: samples[name].length, p50: percentile(samples[name], 50), p99: percentile(samples[name], 99) };
+  }
+  results[PEER] = null;
+  return {
+    title: 'Connect and authenticate: latency to ready',
+    unit: 'ms',
+    better: 'lower',
+    results,
+    ratios: {
+      [OURS]: { p50: results[OURS].p50 / results[RAW].p50, p99: results[OURS].p99 / results[RAW].p99, pairedP50: pairedRatio(roundP50[OURS], roundP50[RAW]) },
+      [PEER]: null,
+    },
+    notes: ctx.verify
+      ? 'The bench server verifies every signature with verifySignature (3–4 ms of server CPU per connection, in its own process).'
+      : 'The bench server accepts a well-formed signature for the key that fetched the nonce without verifying it (run with --verify to verify).',
+  };
+}
+
+/** Figure 2: sequential calls, round-trip latency (all three). */
+export async function figureSequential(ctx, sessions) {
+  const names = Object.keys(sessions);
+  const { rounds, perRound } = ctx.settings.sequential;
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  const roundP50 = Object.fromEntries(names.map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const name of rotation(names, round)) {
+      collectGarbage();
+      const times = [];
+      await withDeadline(sequential(sessions[name], perRound, times), 120_000, `${name} sequential`);
+      samples[name].push(...times);
+      roundP50[name].push(median(times));
+    }
+  }
+  const results = {};
+  const ratios = {};
+  for (const name of names) {
+    results[name] = { n: samples[name].length, p50: percentile(samples[name], 50), p99: percentile(samples[name], 99) };
+  }
+  for (const name of names) {
+    if (name === RAW) continue;
+    ratios[name] = {
+      p50: results[name].p50 / results[RAW].p50,
+      p99: results[name].p99 / results[RAW].p99,
+      pairedP50: pairedRatio(roundP50[name], roundP50[RAW]),
+    };
+  }
+  return { title: 'Sequential calls: round-trip latency', unit: 'ms', better: 'lower', results, ratios };
+}
+
+/** Figures 3 and 4: pipelined throughput at each depth, and client CPU per call (all three). */
+export async function figurePipelined(ctx, sessions) {
+  const names = Object.keys(sessions);
+  const { depths, rounds, perRound } = ctx.settings.pipelined;
+  const throughput = { title: 'Pipelined throughput', unit: 'calls/s', better: 'higher', byDepth: {} };
+  const cpu = { title: 'Client CPU time per call (pipelined)', unit: 'µs/call', better: 'lower', depth: depths.at(-1), byDepth: {} };
+  for (const depth of depths) {
+    const perSecond = Object.fromEntries(names.map((name) => [name, []]));
+    const cpuPerCall = Object.fromEntries(names.map((name) => [name, []]));
+    for (let round = 0; round < rounds; round++) {
+      for (const name of rotation(names, round)) {
+        collectGarbage();
+        const cpuBefore = process.cpuUsage();
+        const elapsed = await withDeadline(pipelined(sessions[name], perRound, depth), 300_000, `${name} pipelined ${depth}`);
+        const used = process.cpuUsage(cpuBefore);
+        perSecond[name].push((perRound / elapsed) * 1000);
+        cpuPerCall[name].push((used.user + used.system) / perRound);
+      }
+    }
+    throughput.byDepth[depth] = summarise(names, perSecond, perRound * rounds);
+    cpu.byDepth[depth] = summarise(names, cpuPerCall, perRound * rounds);
+  }
+  return { throughput, cpu };
+}
+
+/** Median over rounds per contender, and its ratio to raw's. */
+function summarise(names, perRound, calls) {
+  const results = {};
+  const ratios = {};
+  for (const name of names) {
+    const values = perRound[name];
+    results[name] = { calls, rounds: values.length, median: median(values), min: Math.min(...values), max: Math.max(...values), perRound: values };
+  }
+  // The ratio reported and judged: of the medians. The median of the per-round (paired) ratios is kept beside it.
+  const pairedRatios = {};
+  for (const name of names) {
+    if (name === RAW) continue;
+    ratios[name] = results[name].median / results[RAW].median;
+    pairedRatios[name] = pairedRatio(perRound[name], perRound[RAW]);
+  }
+  return { results, ratios, pairedRatios };
+}
+
+/** Figure 5: memory per authenticated idle client, a fresh child process per contender and count. */
+export async function figureMemory(ctx) {
+  const variants = [
+    { key: RAW, contender: RAW, keepAlive: false },
+    { key: OURS, contender: OURS, keepAlive: false },
+    { key: `${OURS}+keepalive`, contender: OURS, keepAlive: true },
+  ];
+  const byCount = {};
+  for (const count of ctx.settings.memory.counts) {
+    const results = {};
+    for (const variant of variants) {
+      results[variant.key] = await runMemoryChild(ctx.url, variant, count);
+    }
+    const ratios = {};
+    for (const variant of variants) {
+      if (variant.key === RAW) continue;
+      ratios[variant.key] = {
+        heapPerClient: results[variant.key].heapPerClient / results[RAW].heapPerClient,
+        rssPerClient: results[variant.key].rssPerClient / results[RAW].rssPerClient,
+      };
+    }
+    results[PEER] = null;
+    ratios[PEER] = null;
+    byCount[count] = { results, ratios };
+  }
+  return {
+    title: 'Memory per authenticated idle client',
+    unit: 'bytes/client',
+    better: 'lower',
+    byCount,
+    notes:
+      `${OURS}: keep-alive off (like for like with raw, which has none); ${OURS}+keepalive: the default keep-alive (30 s interval). ` +
+      'Reconnection off for both. One fresh process per contender and count, run with --expose-gc; garbage collected before each sample.',
+  };
+}
+
+function runMemoryChild(url, variant, count) {
+  const args = ['--contender', variant.contender, '--count', String(count), '--url', url];
+  if (variant.keepAlive) args.push('--keep-alive');
+  const child = fork(MEMORY_CHILD, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let result = null;
+  child.on('message', (message) => {
+    if (message?.type === 'result') result = message.result;
+  });
+  const done = new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code === 0 && result) resolve(result);
+      else reject(new Error(`the memory child (${variant.key}, ${count}) exited with code ${code}`));
+    });
+  });
+  return withDeadline(done, 300_000, `memory ${variant.key} ${count}`).catch((error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+}
+
+/** Figure 6: server restart to ready again, with a known constant backoff delay. */
+export async function figureReconnect(ctx) {
+  const names = [RAW, OURS, PEER];
+  const { restarts, delayMs } = ctx.settings.reconnect;
+  let server = await startServer({ verify: ctx.verify });
+  const port = server.port;
+  const url = `ws://127.0.0.1:${port}/${ctx.circle}`;
+  const killToReady = Object.fromEntries(names.map((name) => [name, []]));
+  const listenToReady = Object.fromEntries(names.map((name) => [name, []]));
+  const attempts = Object.fromEntries(names.map((name) => [name, []]));
+  const serverDown = [];
+  try {
+    for (let restart = 0; restart < restarts; restart++) {
+      for (const name of rotation(names, restart)) {
+        const session = contenders[name].create(url, { ...ctx.keypair, reconnectDelayMs: delayMs });
+        await withDeadline(session.connect(), 10_000, `${name} connect`);
+        const readyAt = [];
+        session.onReady(() => readyAt.push(performance.now()));
+        const attemptsBefore = session.attempts;
+        const killedAt = await server.kill();
+        server = await startServer({ port, verify: ctx.verify });
+        serverDown.push(server.listeningAt - killedAt);
+        await withDeadline(
+          (async () => {
+            while (!readyAt.some((at) => at > killedAt)) await new Promise((resolve) => setTimeout(resolve, 1));
+          })(),
+          20_000,
+          `${name} reconnect`,
+        );
+        const readyTime = readyAt.find((at) => at > killedAt);
+        killToReady[name].push(readyTime - killedAt);
+        listenToReady[name].push(readyTime - server.listeningAt);
+        attempts[name].push(session.attempts - attemptsBefore);
+        await session.close();
+      }
+    }
+  } finally {
+    await server.stop();
+  }
+  const results = {};
+  const ratios = {};
+  for (const name of names) {
+    results[name] = {
+      n: killToReady[name].length,
+      killToReadyP50: median(killToReady[name]),
+      listenToReadyP50: median(listenToReady[name]),
+      attemptsP50: median(attempts[name]),
+      delayMs,
+    };
+  }
+  for (const name of names) {
+    if (name === RAW) continue;
+    ratios[name] = {
+      killToReadyP50: results[name].killToReadyP50 / results[RAW].killToReadyP50,
+      listenToReadyP50: results[name].listenToReadyP50 / results[RAW].listenToReadyP50,
+    };
+  }
+  return {
+    title: 'Reconnect: server restart to ready again',
+    unit: 'ms',
+    better: 'lower',
+    backoff: `a constant ${delayMs} ms before every attempt, no jitter (${OURS}: withReconnect({ initialDelayMs: ${delayMs}, maxDelayMs: ${delayMs}, multiplier: 1, jitter: 0 }); raw: the same; ${PEER}: reconnect_interval ${delayMs})`,
+    serverDownP50: median(serverDown),
+    results,
+    ratios,
+    notes: `Restart = SIGKILL of the server child, then a new child on the same port. ${PEER} is ready when its socket is open (it does not authenticate).`,
+  };
+}
+
+/** Figure 7: browser bundle, minified and gzipped (needs esbuild). */
+export async function figureBundle() {
+  let esbuild;
+  try {
+    esbuild = await import('esbuild');
+  } catch {
+    return { title: 'Browser bundle (minified, gzipped)', unit: 'bytes', available: false, reason: 'esbuild is not installed' };
+  }
+  const distIndex = JSON.stringify(`${ROOT}dist/src/index.js`);
+  const entries = {
+    [OURS]: { description: 'import { CircleWsClient } (tree-shaken)', contents: `import { CircleWsClient } from ${distIndex};\nglobalThis.bench = CircleWsClient;\n` },
+    [`${OURS} (whole entry)`]: { description: 'export * from the browser entry', contents: `export * from ${distIndex};\n` },
+    [PEER]: { description: "import { Client } from 'rpc-websockets' (its browser build)", contents: `import { Client } from 'rpc-websockets';\nglobalThis.bench = Client;\n` },
+  };
+  const results = {};
+  for (const [key, entry] of Object.entries(entries)) {
+    const output = await esbuild.build({
+      stdin: { contents: entry.contents, resolveDir: ROOT, sourcefile: 'bench-entry.mjs', loader: 'js' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2022',
+      write: false,
+      logLevel: 'silent',
+    });
+    const code = output.outputFiles[0].contents;
+    results[key] = { description: entry.description, minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
+  }
+  results[RAW] = null;
+  return {
+    title: 'Browser bundle (minified, gzipped)',
+    unit: 'bytes',
+    better: 'lower',
+    available: true,
+    esbuild: esbuild.version,
+    results,
+    ratios: { [OURS]: null, [`${OURS} to ${PEER}`]: { gzipped: results[OURS].gzipped / results[PEER].gzipped } },
+    notes: 'esbuild, platform browser, ESM, minified, gzip level 9. The raw client has no browser build (n/a).',
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * The bench's driver: settings, the bench server, the figures in order, the report.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { arch, cpus, loadavg, platform, release, totalmem, type } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { generateKeypair } from 'circle-ws-client';
+import { contenderNames, OURS, PEER, RAW } from './contenders.mjs';
+import {
+  figureBundle,
+  figureConnect,
+  figureMemory,
+  figurePipelined,
+  figureReconnect,
+  figureSequential,
+  openSessions,
+  warmUp,
+} from './figures.mjs';
+import { printTable } from './report.mjs';
+import { startServer } from './server-process.mjs';
+import { exposeGc } from './stats.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export const SETTINGS = {
+  full: {
+    connect: { rounds: 10, perRound: 20 },
+    sequential: { rounds: 10, perRound: 1_000 },
+    pipelined: { depths: [1, 16, 256], rounds: 5, perRound: 20_000 },
+    memory: { counts: [1_000, 5_000] },
+    reconnect: { restarts: 50, delayMs: 50 },
+    warmup: { sequential: 2_000, pipelined: 10_000, connects: 20 },
+  },
+  quick: {
+    connect: { rounds: 4, perRound: 5 },
+    sequential: { rounds: 5, perRound: 100 },
+    pipelined: { depths: [1, 16, 256], rounds: 5, perRound: 1_000 },
+    memory: { counts: [200] },
+    reconnect: { restarts: 3, delayMs: 50 },
+    warmup: { sequential: 200, pipelined: 1_000, connects: 3 },
+  },
+};
+
+export const TARGETS = [
+  { id: 'throughput256', label: 'pipelined throughput at 256 in flight', comparison: '>=', limit: 0.9 },
+  { id: 'cpu256', label: 'client CPU per pipelined call (256 in flight)', comparison: '<=', limit: 1.25 },
+  { id: 'sequentialP50', label: 'sequential round-trip p50', comparison: '<=', limit: 1.15 },
+  { id: 'connectP50', label: 'connect-and-authenticate p50', comparison: '<=', limit: 1.2 },
+  { id: 'memoryHeap', label: 'heap per idle client (keep-alive off)', comparison: '<=', limit: 2 },
+  { id: 'memoryRss', label: 'RSS per idle client (keep-alive off)', comparison: '<=', limit: 2 },
+  { id: 'memoryHeapKeepAlive', label: 'heap per idle client (keep-alive on, the default)', comparison: '<=', limit: 2 },
+  { id: 'memoryRssKeepAlive', label: 'RSS per idle client (keep-alive on, the default)', comparison: '<=', limit: 2 },
+];
+
+const FIGURES = ['1', '2', '3', '4', '5', '6', '7'];
+
+function machineInfo() {
+  const list = cpus();
+  const ulimit = spawnSync('sh', ['-c', 'ulimit -n'], { encoding: 'utf8' });
+  return {
+    cpus: list.length,
+    cpuModel: list[0]?.model ?? 'unknown',
+    node: process.version,
+    v8: process.versions.v8,
+    os: `${type()} ${release()} (${platform()}/${arch()})`,
+    totalMemoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    openFilesLimit: ulimit.status === 0 ? ulimit.stdout.trim() : 'unknown',
+    loadAverageAtStart: loadavg().map((x) => Math.round(x * 100) / 100),
+  };
+}
+
+function versionOf(name) {
+  try {
+    return JSON.parse(readFileSync(resolve(ROOT, 'node_modules', name, 'package.json'), 'utf8')).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function gitCommit() {
+  const result = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : null;
+}
+
+/** The ratio each target is judged on, from the figures of this run. */
+function judgeTargets(figures) {
+  const memory = figures.memory;
+  const largest = memory ? Math.max(...Object.keys(memory.byCount).map(Number)) : null;
+  const memoryRatios = memory?.byCount[largest]?.ratios;
+  const ratioOf = {
+    throughput256: figures.throughput?.byDepth[256]?.ratios[OURS],
+    cpu256: figures.cpu?.byDepth[256]?.ratios[OURS],
+    sequentialP50: figures.sequential?.ratios[OURS]?.p50,
+    connectP50: figures.connect?.ratios[OURS]?.p50,
+    memoryHeap: memoryRatios?.[OURS]?.heapPerClient,
+    memoryRss: memoryRatios?.[OURS]?.rssPerClient,
+    memoryHeapKeepAlive: memoryRatios?.[`${OURS}+keepalive`]?.heapPerClient,
+    memoryRssKeepAlive: memoryRatios?.[`${OURS}+keepalive`]?.rssPerClient,
+  };
+  return TARGETS.filter((target) => ratioOf[target.id] !== undefined).map((target) => {
+    const ratio = ratioOf[target.id];
+    const met = target.comparison === '>=' ? ratio >= target.limit : ratio <= target.limit;
+    return { ...target, ratio, met, ...(target.id.startsWith('memory') ? { clients: largest } : {}) };
+  });
+}
+
+export async function main(argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      verify: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      out: { type: 'string' },
+    },
+  });
+  const mode = values.quick ? 'quick' : 'full';
+  const settings = SETTINGS[mode];
+  const only = values.only ? values.only.split(',').map((s) => s.trim()) : FIGURES;
+  for (const figure of only) if (!FIGURES.includes(figure)) throw new Error(`--only takes figure numbers 1–7, not ${figure}`);
+  const out = resolve(values.out ?? (values.only ? 'bench/results/partial.json' : 'bench/results/latest.json'));
+  exposeGc();
+
+  const started = Date.now();
+  const machine = machineInfo();
+  const keypair = generateKeypair();
+  const circle = keypair.publicKeyCompressed;
+  const log = (message) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(1)} s] ${message}\n`);
+  log(`${mode} mode; ${machine.cpus} × ${machine.cpuModel}; Node ${machine.node}; open files limit ${machine.openFilesLimit}`);
+
+  const server = await startServer({ verify: values.verify });
+  const url = `ws://127.0.0.1:${server.port}/${circle}`;
+  const ctx = { settings, url, circle, verify: values.verify, keypair: { privateKey: keypair.privateKey, publicKey: keypair.publicKey } };
+  const figures = {};
+  try {
+    const needsSessions = only.some((figure) => ['2', '3', '4'].includes(figure));
+    const needsWarmUp = needsSessions || only.includes('1');
+    let sessions = null;
+    if (needsWarmUp) {
+      sessions = await openSessions(ctx, contenderNames);
+      log('warm-up');
+      await warmUp(ctx, sessions);
+    }
+    if (only.includes('1')) {
+      log('figure 1: connect and authenticate');
+      figures.connect = await figureConnect(ctx);
+    }
+    if (only.includes('2')) {
+      log('figure 2: sequential calls');
+      figures.sequential = await figureSequential(ctx, sessions);
+    }
+    if (only.includes('3') || only.includes('4')) {
+      log('figures 3 and 4: pipelined throughput and client CPU');
+      const { throughput, cpu } = await figurePipelined(ctx, sessions);
+      figures.throughput = throughput;
+      figures.cpu = cpu;
+    }
+    if (sessions) for (const session of Object.values(sessions)) await session.close();
+    if (only.includes('5')) {
+      log(`figure 5: memory per idle client (${settings.memory.counts.join(', ')} clients)`);
+      figures.memory = await figureMemory(ctx);
+    }
+  } finally {
+    await server.stop();
+  }
+  if (only.includes('6')) {
+    log(`figure 6: reconnect (${settings.reconnect.restarts} restarts per contender)`);
+    figures.reconnect = await figureReconnect(ctx);
+  }
+  if (only.includes('7')) {
+    log('figure 7: browser bundle');
+    figures.bundle = await figureBundle();
+  }
+
+  const report = {
+    schema: 1,
+    date: new Date().toISOString(),
+    mode,
+    command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
+    durationSeconds: Math.round((Date.now() - started) / 100) / 10,
+    machine,
+    package: { name: 'circle-ws-client', version: versionOf('../'), commit: gitCommit() },
+    contenders: {
+      [RAW]: { description: 'minimal hand-written ws client: string ids, a Map of pending promises, JSON.stringify/parse; connect = fetch_nonce, signNonce (from dist), authenticate' },
+      [OURS]: { description: 'this package from dist/, authenticated; keep-alive on (default), reconnection off except in figure 6', version: versionOf('../') },
+      [PEER]: { description: 'rpc-websockets Client (Node), plain calls, no authentication', version: versionOf('rpc-websockets') },
+    },
+    environment: { ws: versionOf('ws'), xstate: versionOf('xstate'), WS_NO_BUFFER_UTIL: process.env.WS_NO_BUFFER_UTIL ?? null },
+    server: {
+      process: 'child process (bench/server.mjs), ws, no compression',
+      authentication: values.verify ? 'verifySignature (from dist)' : 'accepted without verification (well-formed signature, same public key as fetch_nonce)',
+    },
+    settings,
+    figures,
+    targets: judgeTargets(figures),
+  };
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, `${JSON.stringify(report, null, 2)}\n`);
+  printTable(report);
+  log(`wrote ${out}`);
+}

@@ -1,0 +1,108 @@
+/**
+ * The results as rows (shared by the stdout table and docs/performance.md).
+ */
+import { OURS, PEER, RAW } from './contenders.mjs';
+
+const KiB = 1024;
+
+function fmt(value, digits = 3) {
+  if (value === null || value === undefined) return 'n/a';
+  if (typeof value === 'string') return value;
+  if (!Number.isFinite(value)) return String(value);
+  const abs = Math.abs(value);
+  if (abs >= 10_000) return Math.round(value).toLocaleString('en-US');
+  if (abs >= 100) return value.toFixed(0);
+  if (abs >= 10) return value.toFixed(digits - 2);
+  if (abs >= 1) return value.toFixed(digits - 1);
+  return value.toFixed(digits);
+}
+
+function ratio(value) {
+  if (value === null || value === undefined || !Number.isFinite(value)) return 'n/a';
+  return `${value.toFixed(2)}×`;
+}
+
+/**
+ * One row per measured quantity: [figure, raw, ours, ours ÷ raw, peer, peer ÷ raw].
+ * @returns {{ header: string[], rows: string[][] }}
+ */
+export function rowsOf(report) {
+  const f = report.figures;
+  const rows = [];
+  if (f.connect) {
+    const { results: r, ratios: q } = f.connect;
+    rows.push(['1. connect + authenticate p50 (ms)', fmt(r[RAW].p50), fmt(r[OURS].p50), ratio(q[OURS].p50), 'n/a', 'n/a']);
+    rows.push(['1. connect + authenticate p99 (ms)', fmt(r[RAW].p99), fmt(r[OURS].p99), ratio(q[OURS].p99), 'n/a', 'n/a']);
+  }
+  if (f.sequential) {
+    const { results: r, ratios: q } = f.sequential;
+    for (const p of ['p50', 'p99']) {
+      rows.push([`2. sequential round trip ${p} (µs)`, fmt(r[RAW][p] * 1000), fmt(r[OURS][p] * 1000), ratio(q[OURS][p]), fmt(r[PEER][p] * 1000), ratio(q[PEER][p])]);
+    }
+  }
+  if (f.throughput) {
+    for (const [depth, { results: r, ratios: q }] of Object.entries(f.throughput.byDepth)) {
+      rows.push([`3. pipelined, ${depth} in flight (calls/s)`, fmt(r[RAW].median), fmt(r[OURS].median), ratio(q[OURS]), fmt(r[PEER].median), ratio(q[PEER])]);
+    }
+  }
+  if (f.cpu) {
+    for (const [depth, { results: r, ratios: q }] of Object.entries(f.cpu.byDepth)) {
+      const mark = Number(depth) === f.cpu.depth ? '4.' : '  ';
+      rows.push([`${mark} client CPU per call, ${depth} in flight (µs)`, fmt(r[RAW].median), fmt(r[OURS].median), ratio(q[OURS]), fmt(r[PEER].median), ratio(q[PEER])]);
+    }
+  }
+  if (f.memory) {
+    for (const [count, { results: r, ratios: q }] of Object.entries(f.memory.byCount)) {
+      const ka = `${OURS}+keepalive`;
+      rows.push([`5. heap per idle client, ${count} clients (KiB)`, fmt(r[RAW].heapPerClient / KiB), fmt(r[OURS].heapPerClient / KiB), ratio(q[OURS].heapPerClient), 'n/a', 'n/a']);
+      rows.push([`5.   same, keep-alive on (KiB)`, fmt(r[RAW].heapPerClient / KiB), fmt(r[ka].heapPerClient / KiB), ratio(q[ka].heapPerClient), 'n/a', 'n/a']);
+      rows.push([`5. RSS per idle client, ${count} clients (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[OURS].rssPerClient / KiB), ratio(q[OURS].rssPerClient), 'n/a', 'n/a']);
+      rows.push([`5.   same, keep-alive on (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[ka].rssPerClient / KiB), ratio(q[ka].rssPerClient), 'n/a', 'n/a']);
+    }
+  }
+  if (f.reconnect) {
+    const { results: r, ratios: q } = f.reconnect;
+    rows.push([`6. reconnect, kill → ready p50 (ms)`, fmt(r[RAW].killToReadyP50), fmt(r[OURS].killToReadyP50), ratio(q[OURS].killToReadyP50), fmt(r[PEER].killToReadyP50), ratio(q[PEER].killToReadyP50)]);
+    rows.push([`6. reconnect, listening → ready p50 (ms)`, fmt(r[RAW].listenToReadyP50), fmt(r[OURS].listenToReadyP50), ratio(q[OURS].listenToReadyP50), fmt(r[PEER].listenToReadyP50), ratio(q[PEER].listenToReadyP50)]);
+    rows.push([`6. reconnect attempts p50 (delay ${r[RAW].delayMs} ms each)`, fmt(r[RAW].attemptsP50), fmt(r[OURS].attemptsP50), '', fmt(r[PEER].attemptsP50), '']);
+  }
+  if (f.bundle) {
+    if (f.bundle.available) {
+      const r = f.bundle.results;
+      const toPeer = f.bundle.ratios[`${OURS} to ${PEER}`].gzipped;
+      rows.push(['7. browser bundle, min+gzip (bytes)', 'n/a', fmt(r[OURS].gzipped), 'n/a', fmt(r[PEER].gzipped), `ours ${toPeer.toFixed(2)}× peer`]);
+      rows.push(['7.   minified (bytes)', 'n/a', fmt(r[OURS].minified), 'n/a', fmt(r[PEER].minified), '']);
+      rows.push(['7.   whole entry, min+gzip (bytes)', 'n/a', fmt(r[`${OURS} (whole entry)`].gzipped), 'n/a', '', '']);
+    } else {
+      rows.push(['7. browser bundle, min+gzip (bytes)', 'n/a', 'n/a', 'n/a', 'n/a', `(${f.bundle.reason})`]);
+    }
+  }
+  return { header: ['figure', RAW, OURS, '÷ raw', PEER, '÷ raw'], rows };
+}
+
+export function targetRows(report) {
+  return report.targets.map((t) => [
+    t.label + (t.clients ? ` (${t.clients} clients)` : ''),
+    `${t.comparison === '>=' ? '≥' : '≤'} ${t.limit}`,
+    ratio(t.ratio),
+    t.met ? 'met' : 'NOT met',
+  ]);
+}
+
+function pad(table) {
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => [...(row[i] ?? '')].length)));
+  return table.map((row) => row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  ')).join('\n');
+}
+
+export function printTable(report) {
+  const { header, rows } = rowsOf(report);
+  const m = report.machine;
+  console.log(`\ncircle-ws-client bench (${report.mode}) — ${report.date}`);
+  console.log(`${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.os}\n`);
+  console.log(pad([header, ...rows]));
+  if (report.targets.length) {
+    console.log('\nTargets (ratios of this run):');
+    console.log(pad([['target', 'limit', 'ratio', ''], ...targetRows(report)]));
+  }
+  console.log('');
+}
