@@ -217,6 +217,22 @@ describe('in Chromium', { timeout: 60_000 }, () => {
     expect(await page.evaluate(() => window.harness!.play('let x = 10; x * 2'))).toBe('20');
   });
 
+  it('an upgrade refused with HTTP 404 (unknown circle) looks like any failed upgrade: retried with backoff until attempts run out', async () => {
+    const { page } = await openHarness();
+    const stranger = generateKeypair().publicKeyCompressed; // a circle the server does not serve
+    await start(page, { url: server!.urlFor(stranger), reconnect: { initialDelayMs: 50, maxDelayMs: 200, maxAttempts: 3 } });
+    const error = await page.evaluate(() => window.harness!.connectError(30_000));
+    // (Not error.name: the client sets it from the class name, which a minifier renames.)
+    expect(error).toMatchObject({ code: 'CONNECTION_FAILED', connectionFailed: true, status: null });
+    expect(error?.message).toMatch(/gave up after 3 reconnection attempts/);
+    expect(await page.evaluate(() => window.harness!.status())).toBe('failed');
+    expect((await page.evaluate(() => window.harness!.failure()))?.code).toBe('RECONNECT_EXHAUSTED');
+    const statuses = statusesOf(await page.evaluate(() => window.harness!.changes()));
+    // Node sees the 404 and fails at once; the browser only sees a 1006 close, so it tried 1 + 3 times.
+    expect(statuses.filter((s) => s === 'connecting')).toHaveLength(4);
+    expect(statuses.filter((s) => s === 'backoff').length).toBeGreaterThanOrEqual(3);
+  });
+
   it('useCircleWsStatus renders the status of a client up to authenticated', async () => {
     const page = await browser!.context.newPage();
     pages.add(page);

@@ -14,7 +14,7 @@ type Client = InstanceType<Api['CircleWsClient']>;
 export interface StartOptions {
   url: string;
   keepAlive?: { intervalMs: number; timeoutMs: number } | false;
-  reconnect?: { initialDelayMs: number; maxDelayMs: number } | false;
+  reconnect?: { initialDelayMs: number; maxDelayMs: number; maxAttempts?: number } | false;
   timeouts?: { connectMs?: number; authMs?: number };
   /** Wrap the browser transport to record nonces (the default transport otherwise). */
   recordFrames?: boolean;
@@ -26,10 +26,20 @@ export interface StatusChange {
   at: number;
 }
 
+export interface ConnectError {
+  name: string;
+  code: string | null;
+  message: string;
+  status: number | null;
+  connectionFailed: boolean;
+}
+
 export interface Harness {
   /** Builds a client with a fresh key pair; resolves with its public key. */
   start(options: StartOptions): { publicKey: string };
   connect(timeoutMs: number): Promise<string>;
+  /** `connect()` expected to fail: resolves with what the error says (null if it connected). */
+  connectError(timeoutMs: number): Promise<ConnectError | null>;
   play(script: string): Promise<string>;
   whoami(): Promise<{ authenticated: boolean; pubkey: string | null }>;
   disconnect(): Promise<string>;
@@ -37,6 +47,8 @@ export interface Harness {
   changes(): StatusChange[];
   /** The results of every `fetch_nonce` seen on the wire, in order. */
   nonces(): unknown[];
+  /** The machine's last failure (code and message), or null. */
+  failure(): { code: string; message: string } | null;
 }
 
 declare global {
@@ -100,6 +112,19 @@ export function install(api: Api): void {
       await current().connect({ timeoutMs });
       return current().status;
     },
+    connectError: (timeoutMs) =>
+      current()
+        .connect({ timeoutMs })
+        .then(
+          () => null,
+          (error: Error & { code?: string; status?: number }) => ({
+            name: error.name,
+            code: error.code ?? null,
+            message: error.message,
+            status: error.status ?? null,
+            connectionFailed: error instanceof api.ConnectionFailedError,
+          }),
+        ),
     play: (script) => current().play(script),
     async whoami() {
       const { authenticated, pubkey } = await current().whoami();
@@ -112,5 +137,9 @@ export function install(api: Api): void {
     status: () => current().status,
     changes: () => [...changes],
     nonces: () => [...nonces],
+    failure() {
+      const failure = current().actor.getSnapshot().context.lastFailure;
+      return failure ? { code: failure.code, message: failure.message } : null;
+    },
   };
 }
