@@ -23,7 +23,10 @@ export interface StartOptions {
 export interface StatusChange {
   status: string;
   previous: string;
+  /** `performance.now()` in the page. */
   at: number;
+  /** The code of the machine's last failure at that moment (`LINK_DEAD`, `CONNECTION_LOST`…), or null. */
+  failure: string | null;
 }
 
 export interface ConnectError {
@@ -104,8 +107,11 @@ export function install(api: Api): void {
       if (options.reconnect !== undefined) builder = builder.withReconnect(options.reconnect);
       if (options.timeouts !== undefined) builder = builder.withTimeouts(options.timeouts);
       if (options.recordFrames) builder = builder.withTransport(recording);
-      client = builder.build();
-      client.on('status', (status, previous) => changes.push({ status, previous, at: performance.now() }));
+      const built = builder.build();
+      built.on('status', (status, previous) =>
+        changes.push({ status, previous, at: performance.now(), failure: built.actor.getSnapshot().context.lastFailure?.code ?? null }),
+      );
+      client = built;
       return { publicKey: keys.publicKey };
     },
     async connect(timeoutMs) {
