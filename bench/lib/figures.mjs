@@ -327,6 +327,19 @@ export async function figureReconnect(ctx) {
   };
 }
 
+/** Minified bytes in the bundle per package (this package's own files as "circle-ws-client"). */
+function compositionOf(metafile) {
+  const bytes = {};
+  for (const output of Object.values(metafile.outputs)) {
+    for (const [path, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+      const owner = match ? match[1] : path.startsWith('dist/') ? OURS : 'entry';
+      bytes[owner] = (bytes[owner] ?? 0) + bytesInOutput;
+    }
+  }
+  return Object.fromEntries(Object.entries(bytes).sort((a, b) => b[1] - a[1]));
+}
+
 /** Figure 7: browser bundle, minified and gzipped (needs esbuild). */
 export async function figureBundle() {
   let esbuild;
@@ -351,10 +364,12 @@ export async function figureBundle() {
       platform: 'browser',
       target: 'es2022',
       write: false,
+      absWorkingDir: ROOT,
+      metafile: true,
       logLevel: 'silent',
     });
     const code = output.outputFiles[0].contents;
-    results[key] = { description: entry.description, minified: code.length, gzipped: gzipSync(code, { level: 9 }).length };
+    results[key] = { description: entry.description, minified: code.length, gzipped: gzipSync(code, { level: 9 }).length, composition: compositionOf(output.metafile) };
   }
   results[RAW] = null;
   return {

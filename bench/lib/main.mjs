@@ -27,9 +27,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 export const SETTINGS = {
   full: {
-    connect: { rounds: 10, perRound: 20 },
-    sequential: { rounds: 10, perRound: 1_000 },
-    pipelined: { depths: [1, 16, 256], rounds: 5, perRound: 20_000 },
+    // Many short rounds: on a noisy machine, contenders alternating quickly see the same conditions.
+    connect: { rounds: 20, perRound: 10 },
+    sequential: { rounds: 20, perRound: 500 },
+    pipelined: { depths: [1, 16, 256], rounds: 20, perRound: 5_000 },
     memory: { counts: [1_000, 5_000] },
     reconnect: { restarts: 50, delayMs: 50 },
     warmup: { sequential: 2_000, pipelined: 10_000, connects: 20 },
@@ -83,6 +84,12 @@ function versionOf(name) {
 function gitCommit() {
   const result = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
   return result.status === 0 ? result.stdout.trim() : null;
+}
+
+/** Whether dist/ was built from sources that differ from the commit (work in progress in src/ or machines/). */
+function sourcesDirty() {
+  const result = spawnSync('git', ['status', '--porcelain', '--', 'src', 'machines'], { cwd: ROOT, encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim().length > 0 : null;
 }
 
 /** The ratio each target is judged on, from the figures of this run. */
@@ -175,6 +182,7 @@ export async function main(argv) {
     figures.bundle = await figureBundle();
   }
 
+  machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   const report = {
     schema: 1,
     date: new Date().toISOString(),
@@ -182,7 +190,7 @@ export async function main(argv) {
     command: `npm run bench${argv.length ? ` -- ${argv.join(' ')}` : ''}`,
     durationSeconds: Math.round((Date.now() - started) / 100) / 10,
     machine,
-    package: { name: 'circle-ws-client', version: versionOf('../'), commit: gitCommit() },
+    package: { name: 'circle-ws-client', version: versionOf('../'), commit: gitCommit(), uncommittedSourceChanges: sourcesDirty() },
     contenders: {
       [RAW]: { description: 'minimal hand-written ws client: string ids, a Map of pending promises, JSON.stringify/parse; connect = fetch_nonce, signNonce (from dist), authenticate' },
       [OURS]: { description: 'this package from dist/, authenticated; keep-alive on (default), reconnection off except in figure 6', version: versionOf('../') },
