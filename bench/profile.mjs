@@ -3,8 +3,9 @@
  * and lists where its CPU goes, most of all the self time of the package's own functions
  * (mapped back to the TypeScript sources), apart from ws, xstate, JSON and Node internals.
  *
- *   npm run bench:profile                    # build, then 300,000 calls
- *   node bench/profile.mjs --calls 100000    # on an existing build
+ *   npm run bench:profile                          # build, then 300,000 pipelined calls
+ *   node bench/profile.mjs --count 100000          # on an existing build
+ *   node bench/profile.mjs --case connect          # 2,000 connect-and-authenticate + close instead
  *
  * The raw floor client is profiled the same way first, for comparison. Writes
  * bench/results/{raw,circle-ws-client}-pipelined-256.cpuprofile (open them in Chrome DevTools or
@@ -24,7 +25,18 @@ const { startServer } = await import('./lib/server-process.mjs');
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const RESULTS = resolve(ROOT, 'bench/results');
-const { values } = parseArgs({ options: { calls: { type: 'string', default: '300000' }, depth: { type: 'string', default: '256' }, top: { type: 'string', default: '15' } } });
+const { values } = parseArgs({
+  options: {
+    case: { type: 'string', default: 'pipelined' },
+    count: { type: 'string' },
+    depth: { type: 'string', default: '256' },
+    top: { type: 'string', default: '15' },
+  },
+});
+if (!['pipelined', 'connect'].includes(values.case)) throw new Error('--case takes pipelined or connect');
+const COUNT = values.count ?? (values.case === 'connect' ? '2000' : '300000');
+const CASE = values.case === 'connect' ? 'connect' : `pipelined-${values.depth}`;
+const UNIT = values.case === 'connect' ? 'connect' : 'call';
 const TOP = Number(values.top);
 
 /** Which part of the process a call frame belongs to. */
@@ -151,10 +163,10 @@ function print(title, list, columns) {
 
 /** Runs the workload of one contender under the profiler; resolves with its numbers. */
 async function profileOne(contender, port) {
-  const name = `${contender}-pipelined-${values.depth}.cpuprofile`;
+  const name = `${contender}-${CASE}.cpuprofile`;
   rmSync(resolve(RESULTS, name), { force: true });
   const target = fileURLToPath(new URL('./lib/profile-target.mjs', import.meta.url));
-  const child = fork(target, ['--url', `ws://127.0.0.1:${port}/bench`, '--calls', values.calls, '--depth', values.depth, '--contender', contender], {
+  const child = fork(target, ['--url', `ws://127.0.0.1:${port}/bench`, '--case', values.case, '--count', COUNT, '--depth', values.depth, '--contender', contender], {
     execArgv: ['--cpu-prof', `--cpu-prof-dir=${RESULTS}`, `--cpu-prof-name=${name}`, '--cpu-prof-interval=200'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -179,24 +191,25 @@ try {
 
 const ours = profiles['circle-ws-client'];
 const raw = profiles.raw;
-const perCall = (ms, run) => Math.round(((ms * 1000) / run.calls) * 100) / 100;
+const perOp = (ms, run) => Math.round(((ms * 1000) / run.count) * 100) / 100;
 const categories = [...new Set([...ours.analysis.categories, ...raw.analysis.categories].map((c) => c.category))].map((category) => {
   const o = ours.analysis.categories.find((c) => c.category === category)?.ms ?? 0;
   const r = raw.analysis.categories.find((c) => c.category === category)?.ms ?? 0;
-  return { category, 'raw µs/call': perCall(r, raw.run), 'ours µs/call': perCall(o, ours.run), 'ours %': ours.analysis.categories.find((c) => c.category === category)?.percent ?? 0 };
+  return { category, 'raw µs/op': perOp(r, raw.run), 'ours µs/op': perOp(o, ours.run), 'ours %': ours.analysis.categories.find((c) => c.category === category)?.percent ?? 0 };
 });
-const summary = { date: new Date().toISOString(), node: process.version, calls: Number(values.calls), depth: Number(values.depth), categories, profiles };
-writeFileSync(resolve(RESULTS, 'profile.json'), `${JSON.stringify(summary, null, 2)}\n`);
+const summary = { date: new Date().toISOString(), node: process.version, case: values.case, unit: UNIT, count: Number(COUNT), depth: values.case === 'connect' ? null : Number(values.depth), categories, profiles };
+writeFileSync(resolve(RESULTS, values.case === 'connect' ? 'profile-connect.json' : 'profile.json'), `${JSON.stringify(summary, null, 2)}\n`);
 
 for (const [name, { run }] of Object.entries(profiles)) {
-  console.log(`${name}: ${run.calls} pipelined calls with ${run.depth} in flight, ${Math.round((run.calls / run.elapsedMs) * 1000)} calls/s, ${run.cpuMicrosPerCall.toFixed(1)} µs CPU per call (under the profiler)`);
+  const what = values.case === 'connect' ? `${run.count} connect-and-authenticate + close` : `${run.count} pipelined calls with ${run.depth} in flight`;
+  console.log(`${name}: ${what}, ${Math.round((run.count / run.elapsedMs) * 1000)}/s, ${run.cpuMicrosPerOp.toFixed(1)} µs CPU per ${UNIT} (under the profiler)`);
 }
 console.log('(self time is sampled over the whole process, start-up included; the raw client lives in bench/lib/contenders.mjs)');
-print('Self time by category, per call', categories, ['category', 'raw µs/call', 'ours µs/call', 'ours %']);
+print(`Self time by category, per ${UNIT}`, categories, ['category', 'raw µs/op', 'ours µs/op', 'ours %']);
 print('circle-ws-client: package functions by self time (JSON.parse/stringify run inside decodeFrame/encodeRequest)', ours.analysis.packageSelf, ['function', 'source', 'ms', 'percent']);
 print('circle-ws-client: package functions by self time + the builtins and Node internals they call directly', ours.analysis.packageAttributed, ['function', 'source', 'ms', 'percent']);
 print('circle-ws-client: package functions by inclusive time', ours.analysis.packageInclusive, ['function', 'source', 'ms', 'percent']);
 print('circle-ws-client: xstate functions by self time', ours.analysis.xstateSelf, ['function', 'source', 'ms', 'percent']);
 print('circle-ws-client: everything by self time', ours.analysis.overallSelf, ['function', 'source', 'category', 'ms', 'percent']);
 print('raw: everything by self time', raw.analysis.overallSelf, ['function', 'source', 'category', 'ms', 'percent']);
-console.log(`\nwrote ${raw.file}, ${ours.file} and bench/results/profile.json`);
+console.log(`\nwrote ${raw.file}, ${ours.file} and bench/results/${values.case === 'connect' ? 'profile-connect.json' : 'profile.json'}`);
