@@ -1,0 +1,124 @@
+/**
+ * Writes the figures of a bench run into docs/performance.md, between the markers
+ *   <!-- bench:begin --> … <!-- bench:end -->
+ * leaving the hand-written text around them alone.
+ *
+ *   node bench/docs.mjs                       # from bench/results/latest.json (+ profile.json and
+ *                                             # profile-connect.json, when present)
+ *   node bench/docs.mjs --results FILE        # another results file
+ *
+ * A --quick run is refused: the document carries the figures of a full run.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { OURS, PEER, RAW } from './lib/contenders.mjs';
+import { rowsOf, targetRows } from './lib/report.mjs';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const DOC = resolve(ROOT, 'docs/performance.md');
+const BEGIN = '<!-- bench:begin -->';
+const END = '<!-- bench:end -->';
+
+const { values } = parseArgs({
+  options: {
+    results: { type: 'string', default: resolve(ROOT, 'bench/results/latest.json') },
+    profile: { type: 'string', default: resolve(ROOT, 'bench/results/profile.json') },
+    'profile-connect': { type: 'string', default: resolve(ROOT, 'bench/results/profile-connect.json') },
+    'allow-quick': { type: 'boolean', default: false },
+  },
+});
+
+const report = JSON.parse(readFileSync(values.results, 'utf8'));
+if (report.mode !== 'full' && !values['allow-quick']) throw new Error(`${values.results} is a ${report.mode} run; docs/performance.md takes a full run`);
+const readIfThere = (path) => (existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) : null);
+const profile = readIfThere(values.profile);
+const profileConnect = readIfThere(values['profile-connect']);
+
+function table(header, rows) {
+  const escape = (cell) => String(cell).replaceAll('|', '\\|');
+  return [
+    `| ${header.map(escape).join(' | ')} |`,
+    `|${header.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...rows.map((row) => `| ${row.map(escape).join(' | ')} |`),
+  ].join('\n');
+}
+
+const m = report.machine;
+const f = report.figures;
+const lines = [];
+const dirty = report.package.uncommittedSourceChanges ? ' (dist/ built with uncommitted work of others in src/ or machines/)' : '';
+lines.push(`Run of ${report.date.slice(0, 16).replace('T', ' ')} UTC (${report.mode} mode, ${report.durationSeconds} s), commit \`${report.package.commit ?? 'unknown'}\`${dirty}, command \`${report.command}\`.`);
+lines.push('');
+lines.push(`Machine: ${m.cpus} × ${m.cpuModel}, ${m.totalMemoryGiB} GiB, ${m.os}, Node ${m.node} (V8 ${m.v8}), open-files limit ${m.openFilesLimit}, load average ${m.loadAverageAtStart.join(' / ')} at the start and ${(m.loadAverageAtEnd ?? []).join(' / ')} at the end (1/5/15 min; the machine is shared). ` +
+  `ws ${report.environment.ws}, xstate ${report.environment.xstate}, rpc-websockets ${report.contenders[PEER].version}.`);
+lines.push('');
+const { header, rows } = rowsOf(report);
+lines.push(table(header, rows));
+lines.push('');
+lines.push('Targets, judged on the ratios of this run:');
+lines.push('');
+lines.push(table(['target', 'limit', 'ratio', ''], targetRows(report).map((row) => [...row.slice(0, 3), row[3] === 'met' ? 'met' : '**not met**'])));
+lines.push('');
+const details = [];
+if (f.connect) details.push(`Figure 1: ${f.connect.results[RAW].n} connections per contender. ${f.connect.notes}`);
+if (f.sequential) details.push(`Figure 2: ${f.sequential.results[RAW].n} calls per contender.`);
+if (f.throughput) {
+  const depth = Object.keys(f.throughput.byDepth).at(-1);
+  const r = f.throughput.byDepth[depth].results;
+  details.push(`Figures 3–4: ${r[RAW].calls} calls per contender and depth, in ${r[RAW].rounds} rounds; medians over rounds (at ${depth} in flight, raw ranged ${Math.round(r[RAW].min)}–${Math.round(r[RAW].max)} calls/s, ${OURS} ${Math.round(r[OURS].min)}–${Math.round(r[OURS].max)}).`);
+}
+if (f.memory) details.push(`Figure 5: ${f.memory.notes}`);
+if (f.reconnect) {
+  details.push(`Figure 6: ${f.reconnect.results[RAW].n} restarts per contender; backoff in force: ${f.reconnect.backoff}. The server child took ${f.reconnect.serverDownP50.toFixed(0)} ms (p50) from the kill to listening again. ${f.reconnect.notes}`);
+}
+if (f.bundle) {
+  if (f.bundle.available) {
+    const parts = (key) =>
+      Object.entries(f.bundle.results[key].composition ?? {})
+        .filter(([name]) => name !== 'entry')
+        .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(1)} KiB`)
+        .join(', ');
+    details.push(`Figure 7: esbuild ${f.bundle.esbuild}; ${f.bundle.notes} Minified bytes by package: ${OURS} bundle: ${parts(OURS)}; ${PEER} bundle: ${parts(PEER)}.`);
+  } else details.push(`Figure 7: n/a (${f.bundle.reason}).`);
+}
+for (const detail of details) lines.push(`- ${detail}`);
+
+/** The profile tables of one case (pipelined or connect). */
+function profileSection(summary, what) {
+  const out = [];
+  out.push(`Profile of ${what} (\`${summary.case === 'connect' ? 'node bench/profile.mjs --case connect' : 'npm run bench:profile'}\`, ${summary.date.slice(0, 16).replace('T', ' ')} UTC, \`node --cpu-prof\`, the raw floor profiled the same way): self time per ${summary.unit} by category:`);
+  out.push('');
+  out.push(table(['category', `raw µs/${summary.unit}`, `${OURS} µs/${summary.unit}`, `${OURS} share`], summary.categories.map((c) => [c.category, c['raw µs/op'], c['ours µs/op'], `${c['ours %']} %`])));
+  out.push('');
+  const ours = summary.profiles[OURS].analysis;
+  const attributed = new Map(ours.packageAttributed.map((row) => [`${row.function} ${row.source}`, row]));
+  out.push(`The package's own functions by self time ("+ callees" adds the builtins and Node internals each calls directly: timers, Map, Promise, JSON):`);
+  out.push('');
+  out.push(table(['function', 'source', 'self ms', 'self %', '+ callees ms'], ours.packageSelf.slice(0, 12).map((row) => [row.function, row.source, row.ms, `${row.percent} %`, attributed.get(`${row.function} ${row.source}`)?.ms ?? ''])));
+  if (summary.case === 'connect') {
+    out.push('');
+    out.push('xstate functions by self time:');
+    out.push('');
+    out.push(table(['function', 'source', 'self ms', 'self %'], ours.xstateSelf.slice(0, 8).map((row) => [row.function, row.source, row.ms, `${row.percent} %`])));
+  }
+  return out;
+}
+
+if (profile) {
+  lines.push('');
+  lines.push(...profileSection(profile, `${profile.count} pipelined calls with ${profile.depth} in flight`));
+}
+if (profileConnect) {
+  lines.push('');
+  lines.push(...profileSection(profileConnect, `${profileConnect.count} connect-and-authenticate + disconnect in a row (build() included)`));
+}
+
+const generated = `${BEGIN}\n<!-- Generated by \`node bench/docs.mjs\` from bench/results/latest.json; edit the text outside these markers. -->\n\n${lines.join('\n')}\n\n${END}`;
+const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Performance\n\n${BEGIN}\n${END}\n`;
+const start = current.indexOf(BEGIN);
+const end = current.indexOf(END);
+if (start === -1 || end === -1 || end < start) throw new Error(`${DOC} has no ${BEGIN} … ${END} section`);
+writeFileSync(DOC, current.slice(0, start) + generated + current.slice(end + END.length));
+console.log(`wrote ${DOC}`);
