@@ -4,16 +4,18 @@
  * Messages say what was wrong; they never contain a private key, a full nonce or a signature.
  */
 export class CircleWsError extends Error {
+  // Set by hand: a minifier renames classes, and `name` must survive bundling.
+  override readonly name: string = 'CircleWsError';
   readonly code: string;
   constructor(code: string, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
-    this.name = new.target.name;
   }
 }
 
 /** A bad argument given to the builder, a call or a helper (a type or range mistake by the caller). */
 export class InvalidArgumentError extends CircleWsError {
+  override readonly name: string = 'InvalidArgumentError';
   constructor(message: string) {
     super('INVALID_ARGUMENT', message);
   }
@@ -27,6 +29,7 @@ export class InvalidArgumentError extends CircleWsError {
  * `NONCE_REFUSED` (the server would not issue a nonce), `SIGNING_FAILED`.
  */
 export class AuthError extends CircleWsError {
+  override readonly name: string = 'AuthError';
   constructor(
     code:
       | 'INVALID_KEY'
@@ -62,6 +65,7 @@ export type RpcErrorCodeName = keyof typeof RpcErrorCode;
 
 /** The server answered a call with a JSON-RPC error object. */
 export class RpcError extends CircleWsError {
+  override readonly name: string = 'RpcError';
   /** The JSON-RPC error code (see {@link RpcErrorCode}). */
   readonly rpcCode: number;
   readonly data: unknown;
@@ -74,6 +78,7 @@ export class RpcError extends CircleWsError {
 
 /** A call, or `connect()`, did not settle within its deadline. */
 export class TimeoutError extends CircleWsError {
+  override readonly name: string = 'TimeoutError';
   constructor(message: string) {
     super('TIMEOUT', message);
   }
@@ -81,6 +86,7 @@ export class TimeoutError extends CircleWsError {
 
 /** The connection dropped while the call was in flight; the call was not re-sent. */
 export class ConnectionLostError extends CircleWsError {
+  override readonly name: string = 'ConnectionLostError';
   constructor(message: string) {
     super('CONNECTION_LOST', message);
   }
@@ -88,6 +94,7 @@ export class ConnectionLostError extends CircleWsError {
 
 /** The client is disconnected (the user called `disconnect()`, or never connected). */
 export class NotConnectedError extends CircleWsError {
+  override readonly name: string = 'NotConnectedError';
   constructor(message: string) {
     super('NOT_CONNECTED', message);
   }
@@ -95,6 +102,7 @@ export class NotConnectedError extends CircleWsError {
 
 /** The connection cannot be made and the client stopped trying (4xx upgrade refusal, attempts exhausted, reconnect off). */
 export class ConnectionFailedError extends CircleWsError {
+  override readonly name: string = 'ConnectionFailedError';
   /** The HTTP status of a refused upgrade, when the transport could see it. */
   readonly status: number | undefined;
   /** The last WebSocket close code seen. */
@@ -108,6 +116,7 @@ export class ConnectionFailedError extends CircleWsError {
 
 /** The call was cancelled through its `AbortSignal`. */
 export class AbortError extends CircleWsError {
+  override readonly name: string = 'AbortError';
   constructor(message = 'the call was aborted') {
     super('ABORTED', message);
   }
@@ -115,6 +124,7 @@ export class AbortError extends CircleWsError {
 
 /** The server replied with something this client cannot use (a result of the wrong shape). */
 export class ProtocolError extends CircleWsError {
+  override readonly name: string = 'ProtocolError';
   constructor(message: string) {
     super('PROTOCOL_ERROR', message);
   }
@@ -126,6 +136,7 @@ export class ProtocolError extends CircleWsError {
  * `ConnectionLostError`, so code handling drops in general still catches it.)
  */
 export class OutcomeUnknownError extends ConnectionLostError {
+  override readonly name: string = 'OutcomeUnknownError';
   constructor(method: string) {
     super(`${method} was in flight when the connection dropped; the server may or may not have run it, so it was not re-sent`);
     (this as { code: string }).code = 'OUTCOME_UNKNOWN';
@@ -134,6 +145,7 @@ export class OutcomeUnknownError extends ConnectionLostError {
 
 /** Too many calls are waiting for the session to be ready. */
 export class QueueFullError extends CircleWsError {
+  override readonly name: string = 'QueueFullError';
   constructor(limit: number) {
     super('QUEUE_FULL', `${limit} calls are already waiting for the session to be ready; this one was refused`);
   }

@@ -29,6 +29,7 @@ export type ScriptErrorKind = 'syntax' | 'runtime' | 'limit';
 
 /** A script could not be evaluated. `position` is a 0-based offset into the script, when known. */
 export class ScriptError extends CircleWsError {
+  override readonly name: string = 'ScriptError';
   readonly kind: ScriptErrorKind;
   readonly position: number | undefined;
   readonly line: number | undefined;
