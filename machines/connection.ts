@@ -33,6 +33,11 @@ export interface CircleWsInput {
   authTimeoutMs: number;
   /** How long a session must stay ready before the attempt counter resets. */
   stableAfterMs: number;
+  /**
+   * Which client runs this actor: the implementations are provided once for every client and
+   * find theirs by this number (a plain number, so the inspector sees nothing else). Default 0.
+   */
+  instance?: number;
 }
 
 /** Why the client is not connected, as plain data (the facade turns it into an error class). */
@@ -47,6 +52,7 @@ export interface Failure {
 }
 
 export interface CircleWsContext {
+  instance: number;
   url: string;
   publicKey: string | null;
   reconnect: ReconnectPolicy | null;
@@ -127,19 +133,19 @@ export const circleWsMachine = setup({
   },
   actors: {
     /** Opens one socket for the session's lifetime and reports `socket.*` events; its cleanup closes it. */
-    transport: fromCallback<CircleWsEvent, { url: string }>(() => {
+    transport: fromCallback<CircleWsEvent, { instance: number; url: string }>(() => {
       throw new Error(notProvided('transport'));
     }),
     /** `fetch_nonce` over the open socket; resolves with the nonce string. */
-    fetchNonce: fromPromise<string, { publicKey: string }>(async () => {
+    fetchNonce: fromPromise<string, { instance: number; publicKey: string }>(async () => {
       throw new Error(notProvided('fetchNonce'));
     }),
     /** Signs the nonce with the injected signer (which holds the key); resolves with the signature hex. */
-    signNonce: fromPromise<string, { nonce: string }>(async () => {
+    signNonce: fromPromise<string, { instance: number; nonce: string }>(async () => {
       throw new Error(notProvided('signNonce'));
     }),
     /** `authenticate`; resolves when accepted, rejects with a refusal otherwise. */
-    authenticate: fromPromise<true, { publicKey: string; signature: string }>(async () => {
+    authenticate: fromPromise<true, { instance: number; publicKey: string; signature: string }>(async () => {
       throw new Error(notProvided('authenticate'));
     }),
   },
@@ -226,6 +232,7 @@ export const circleWsMachine = setup({
 }).createMachine({
   id: 'circleWs',
   context: ({ input }) => ({
+    instance: input.instance ?? 0,
     url: input.url,
     publicKey: input.publicKey,
     reconnect: input.reconnect,
@@ -247,7 +254,7 @@ export const circleWsMachine = setup({
     // One socket's lifetime: the transport lives here so every sub-state can use it.
     session: {
       entry: 'resetNonceRetries',
-      invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ url: context.url }) },
+      invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ instance: context.instance, url: context.url }) },
       on: {
         'socket.closed': [
           { guard: 'closeIsTerminal', target: 'failed', actions: 'recordClose' },
@@ -282,7 +289,7 @@ export const circleWsMachine = setup({
           invoke: {
             id: 'fetchNonce',
             src: 'fetchNonce',
-            input: ({ context }) => ({ publicKey: context.publicKey ?? '' }),
+            input: ({ context }) => ({ instance: context.instance, publicKey: context.publicKey ?? '' }),
             onDone: { target: 'signing' },
             onError: [
               { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
@@ -305,7 +312,7 @@ export const circleWsMachine = setup({
           invoke: {
             id: 'signNonce',
             src: 'signNonce',
-            input: ({ event }) => ({ nonce: (event as { output?: unknown }).output as string }),
+            input: ({ context, event }) => ({ instance: context.instance, nonce: (event as { output?: unknown }).output as string }),
             onDone: { target: 'authenticating' },
             onError: [
               { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
@@ -329,6 +336,7 @@ export const circleWsMachine = setup({
             id: 'authenticate',
             src: 'authenticate',
             input: ({ context, event }) => ({
+              instance: context.instance,
               publicKey: context.publicKey ?? '',
               signature: (event as { output?: unknown }).output as string,
             }),

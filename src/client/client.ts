@@ -79,6 +79,11 @@ interface Link {
   markGone: () => void;
 }
 
+/** Live clients by instance number; a client the application drops is forgotten with it. */
+const instances = new Map<number, WeakRef<CircleWsClient>>();
+const forget = new FinalizationRegistry<number>((instance) => instances.delete(instance));
+let nextInstance = 1;
+
 const readyStatuses: ReadonlySet<CircleWsStatus> = new Set(['authenticated', 'connected']);
 /** Methods that only read, so re-sending them after a drop cannot do harm. */
 const idempotentMethods: ReadonlySet<string> = new Set(['whoami']);
@@ -117,6 +122,80 @@ export class CircleWsClient {
     this.actor.send({ type: 'network.offline' });
   };
 
+  /** The client an implementation runs for, found by the plain number in the machine's context. */
+  static #of(holder: { instance: number }): CircleWsClient {
+    const client = instances.get(holder.instance)?.deref();
+    if (!client) throw new Error(`no CircleWsClient instance ${holder.instance}`);
+    return client;
+  }
+
+  /**
+   * The machine with this facade's implementations, provided once for every client: a per-client
+   * `provide()` would rebuild the whole state-node tree for each of them (tens of KiB apiece).
+   */
+  static readonly #machine = circleWsMachine.provide({
+    actors: {
+      transport: fromCallback<CircleWsEvent, { instance: number; url: string }>(({ input, sendBack }) => {
+        const client = CircleWsClient.#of(input);
+        const link = client.#open(input.url, sendBack);
+        return () => client.#release(link);
+      }),
+      fetchNonce: fromPromise<string, { instance: number; publicKey: string }>(async ({ input }) => {
+        try {
+          return nonceFrom(await CircleWsClient.#of(input).#handshakeCall('fetch_nonce', { pubkey: input.publicKey }));
+        } catch (error) {
+          if (error instanceof RpcError) {
+            throw new AuthError('NONCE_REFUSED', `the server would not issue a nonce: ${error.message}`, { cause: error });
+          }
+          throw error;
+        }
+      }),
+      signNonce: fromPromise<string, { instance: number; nonce: string }>(async ({ input }) => {
+        const signer = CircleWsClient.#of(input).#signer;
+        if (signer === null) throw new AuthError('SIGNING_FAILED', 'no key pair was given');
+        return signer.sign(input.nonce);
+      }),
+      authenticate: fromPromise<true, { instance: number; publicKey: string; signature: string }>(async ({ input }) => {
+        let accepted: boolean;
+        try {
+          accepted = authenticatedFrom(
+            await CircleWsClient.#of(input).#handshakeCall('authenticate', { pubkey: input.publicKey, signature: input.signature }),
+          );
+        } catch (error) {
+          if (error instanceof RpcError) {
+            if (nonceExpired(error)) {
+              throw new AuthError('NONCE_EXPIRED', `the nonce expired before the signature reached the server: ${error.message}`, { cause: error });
+            }
+            throw new AuthError('AUTH_REFUSED', `the server refused the credentials of ${short(input.publicKey)}: ${error.message}`, { cause: error });
+          }
+          throw error;
+        }
+        if (!accepted) throw new AuthError('AUTH_REFUSED', `the server refused the credentials of ${short(input.publicKey)}`);
+        return true;
+      }),
+    },
+    actions: {
+      sendProbe: ({ context }) => CircleWsClient.#of(context).#sendProbe(),
+      dropSocket: ({ context }) => CircleWsClient.#of(context).#link?.transport.terminate(),
+    },
+    guards: {
+      linkIsQuiet: ({ context }) => {
+        const client = CircleWsClient.#of(context);
+        return context.keepAlive !== null && client.#options.clock.now() - client.#lastInboundAt >= context.keepAlive.intervalMs;
+      },
+    },
+    delays: {
+      reconnectDelay: ({ context }) =>
+        context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, CircleWsClient.#of(context).#options.random),
+      // The timer runs until the link has been quiet for a whole interval, measured on the wall clock,
+      // so per-frame work is one timestamp and a late (throttled) timer still measures the true silence.
+      keepAliveInterval: ({ context }) => {
+        const client = CircleWsClient.#of(context);
+        return Math.max(0, client.#lastInboundAt + (context.keepAlive?.intervalMs ?? 0) - client.#options.clock.now());
+      },
+    },
+  });
+
   /**
    * Starts a builder for the server at `url` (same as `new CircleWsClientBuilder(url)`).
    * @example const client = CircleWsClient.builder('ws://127.0.0.1:8080/02abc…').build();
@@ -130,64 +209,12 @@ export class CircleWsClient {
     this.#options = options;
     this.#signer = signer;
     const { clock, timeouts } = options;
-    const machine = circleWsMachine.provide({
-      actors: {
-        transport: fromCallback<CircleWsEvent, { url: string }>(({ input, sendBack }) => {
-          const link = this.#open(input.url, sendBack);
-          return () => this.#release(link);
-        }),
-        fetchNonce: fromPromise<string, { publicKey: string }>(async ({ input }) => {
-          try {
-            return nonceFrom(await this.#handshakeCall('fetch_nonce', { pubkey: input.publicKey }));
-          } catch (error) {
-            if (error instanceof RpcError) {
-              throw new AuthError('NONCE_REFUSED', `the server would not issue a nonce: ${error.message}`, { cause: error });
-            }
-            throw error;
-          }
-        }),
-        signNonce: fromPromise<string, { nonce: string }>(async ({ input }) => {
-          if (this.#signer === null) throw new AuthError('SIGNING_FAILED', 'no key pair was given');
-          return this.#signer.sign(input.nonce);
-        }),
-        authenticate: fromPromise<true, { publicKey: string; signature: string }>(async ({ input }) => {
-          let accepted: boolean;
-          try {
-            accepted = authenticatedFrom(
-              await this.#handshakeCall('authenticate', { pubkey: input.publicKey, signature: input.signature }),
-            );
-          } catch (error) {
-            if (error instanceof RpcError) {
-              if (nonceExpired(error)) {
-                throw new AuthError('NONCE_EXPIRED', `the nonce expired before the signature reached the server: ${error.message}`, { cause: error });
-              }
-              throw new AuthError('AUTH_REFUSED', `the server refused the credentials of ${short(input.publicKey)}: ${error.message}`, { cause: error });
-            }
-            throw error;
-          }
-          if (!accepted) throw new AuthError('AUTH_REFUSED', `the server refused the credentials of ${short(input.publicKey)}`);
-          return true;
-        }),
-      },
-      actions: {
-        sendProbe: () => this.#sendProbe(),
-        dropSocket: () => this.#link?.transport.terminate(),
-      },
-      guards: {
-        linkIsQuiet: ({ context }) =>
-          context.keepAlive !== null && clock.now() - this.#lastInboundAt >= context.keepAlive.intervalMs,
-      },
-      delays: {
-        reconnectDelay: ({ context }) =>
-          context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, options.random),
-        // The timer runs until the link has been quiet for a whole interval, measured on the wall clock,
-        // so per-frame work is one timestamp and a late (throttled) timer still measures the true silence.
-        keepAliveInterval: ({ context }) =>
-          Math.max(0, this.#lastInboundAt + (context.keepAlive?.intervalMs ?? 0) - clock.now()),
-      },
-    });
-    this.actor = createActor(machine, {
+    const instance = nextInstance++;
+    instances.set(instance, new WeakRef(this));
+    forget.register(this, instance);
+    this.actor = createActor(CircleWsClient.#machine, {
       input: {
+        instance,
         url: options.url,
         publicKey: signer?.publicKey ?? null,
         reconnect: options.reconnect,
