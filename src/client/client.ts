@@ -381,7 +381,7 @@ export class CircleWsClient {
     this.#listenToNetwork(false);
     const link = this.#link;
     this.actor.send({ type: 'disconnect' });
-    this.#rejectWaiting(new NotConnectedError('the client was disconnected'));
+    if (this.#waiting.size > 0 || this.#connectWaiters.size > 0) this.#rejectWaiting(new NotConnectedError('the client was disconnected'));
     if (link && !link.closed) await this.#waitGone(link);
   }
 

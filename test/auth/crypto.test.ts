@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { inspect } from 'node:util';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
@@ -29,7 +29,10 @@ interface Vector {
   signature: string;
 }
 
-const vectorFile = new URL('../../../shared/vectors/eth-sign.json', import.meta.url);
+// A copy of the project's shared vectors (../shared/vectors/eth-sign.json beside the checkout),
+// kept in the repository so a clean clone can test them; a test below keeps the copy true.
+const vectorFile = new URL('../vectors/eth-sign.json', import.meta.url);
+const sharedFile = new URL('../../../shared/vectors/eth-sign.json', import.meta.url);
 const { vectors } = JSON.parse(readFileSync(vectorFile, 'utf8')) as { vectors: Vector[] };
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
@@ -52,6 +55,10 @@ function authErrorOf(fn: () => unknown): AuthError {
 describe('shared vectors (eth-sign.json)', () => {
   it('has vectors to check', () => {
     expect(vectors.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it.runIf(existsSync(sharedFile))('keeps its copy identical to the shared vectors', () => {
+    expect(readFileSync(vectorFile, 'utf8')).toBe(readFileSync(sharedFile, 'utf8'));
   });
 
   describe.each(vectors.map((v, i) => [i, JSON.stringify(v.nonce).slice(0, 40), v] as const))(
