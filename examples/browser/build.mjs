@@ -6,8 +6,9 @@
  *   node examples/browser/build.mjs            # writes dist/browser/circle-ws-client.js, prints sizes
  *   node examples/browser/build.mjs --out FILE
  *
- * The package's own `dist/` (tsc) comes first: `ensureDist()` runs `tsc -p tsconfig.build.json`
- * when it is missing or older than the sources. `npm run build` does not run this script.
+ * The package's own `dist/` (tsc) comes first: `ensureDist()` (scripts/ensure-dist.mjs) runs
+ * `tsc -p tsconfig.build.json` when it is missing or older than the sources. `npm run build` does
+ * not run this script.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { ensureDist } from '../../scripts/ensure-dist.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const BUNDLE = join(ROOT, 'dist/browser/circle-ws-client.js');
@@ -44,66 +46,7 @@ export const browserOptions = Object.freeze({
   logLevel: 'silent',
 });
 
-const LOCK = join(ROOT, 'node_modules/.cache/circle-ws-cli-build.lock'); // shared with test/cli/helpers.ts
-const BUILT_MARKERS = ['dist/src/index.js', 'dist/src/react/index.js'];
-
-function newestSource(dir) {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function distIsFresh() {
-  const sources = Math.max(newestSource(join(ROOT, 'src')), newestSource(join(ROOT, 'machines')));
-  return BUILT_MARKERS.every((marker) => {
-    const built = statSync(join(ROOT, marker), { throwIfNoEntry: false });
-    return built !== undefined && built.mtimeMs >= sources;
-  });
-}
-
-function sleepSync(ms) {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
-/**
- * Runs `tsc -p tsconfig.build.json` when `dist/` is missing or older than `src/` or `machines/`,
- * under the same directory lock as the CLI tests, so parallel test files never write `dist/`
- * together. Type errors elsewhere (work in progress) only warn as long as tsc emitted.
- */
-export function ensureDist({ log = console.warn } = {}) {
-  if (distIsFresh()) return;
-  mkdirSync(dirname(LOCK), { recursive: true });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch (error) {
-      if (error.code !== 'EEXIST') throw error;
-      const lock = statSync(LOCK, { throwIfNoEntry: false });
-      if (lock && Date.now() - lock.mtimeMs > 120_000) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${LOCK}`);
-      sleepSync(200);
-    }
-  }
-  try {
-    if (distIsFresh()) return;
-    const started = Date.now();
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 110_000 });
-    const emitted = BUILT_MARKERS.every((marker) => (statSync(join(ROOT, marker), { throwIfNoEntry: false })?.mtimeMs ?? 0) >= started - 1_000);
-    if (result.status !== 0) {
-      if (!emitted) throw new Error(`tsc -p tsconfig.build.json failed (${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`);
-      log(`tsc reported errors but emitted dist/; going on:\n${result.stdout}`);
-    }
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
-}
+export { ensureDist };
 
 /** Bytes of `code` compressed by gzip at level 9. */
 export function gzipSize(code) {

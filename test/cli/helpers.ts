@@ -3,77 +3,19 @@
  * is made once, only when the sources are newer than it, under a lock so parallel test files
  * (and parallel runs) do not write `dist/` at the same time.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureDist } from '../../scripts/ensure-dist.mjs';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const MAIN = join(ROOT, 'dist/src/cli/main.js');
-const LOCK = join(ROOT, 'node_modules/.cache/circle-ws-cli-build.lock');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
-    else if (entry.name.endsWith('.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-function isFresh(): boolean {
-  let built: number;
-  try {
-    built = statSync(MAIN).mtimeMs;
-  } catch {
-    return false;
-  }
-  const sources = Math.max(newestSource(join(ROOT, 'src')), newestSource(join(ROOT, 'machines')), statSync(join(ROOT, 'tsconfig.build.json')).mtimeMs);
-  return built >= sources;
-}
-
-function sleepSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
-
 /**
- * Builds `dist/` if `dist/src/cli/main.js` is missing or older than any source. Type errors in
- * files outside the CLI (other work in progress) do not stop the tests as long as tsc emitted
- * the CLI; `npm run typecheck` is where type errors are caught.
+ * Builds `dist/` if it is older than the sources (vitest's global setup has normally done it
+ * already). A wrapper without parameters: vitest reads a hook's first parameter as fixtures.
  */
 export function ensureBuilt(): void {
-  if (isFresh()) return;
-  mkdirSync(join(ROOT, 'node_modules/.cache'), { recursive: true });
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    try {
-      mkdirSync(LOCK);
-      break;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      // A lock left by a killed run must not block every later one.
-      const lock = statSync(LOCK, { throwIfNoEntry: false });
-      if (lock && Date.now() - lock.mtimeMs > 120_000) rmSync(LOCK, { recursive: true, force: true });
-      if (Date.now() > deadline) throw new Error(`timed out waiting for the build lock ${LOCK}`);
-      sleepSync(200);
-    }
-  }
-  try {
-    if (isFresh()) return;
-    const started = Date.now();
-    const tsc = join(ROOT, 'node_modules/typescript/bin/tsc');
-    const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8', timeout: 110_000 });
-    const emitted = statSync(MAIN, { throwIfNoEntry: false });
-    if (result.status !== 0) {
-      if (emitted === undefined || emitted.mtimeMs < started - 1_000) {
-        throw new Error(`npm run build failed (${result.status ?? result.signal}):\n${result.stdout}${result.stderr}`);
-      }
-      console.warn(`tsc reported errors but emitted the CLI; testing it anyway:\n${result.stdout}`);
-    }
-  } finally {
-    rmSync(LOCK, { recursive: true, force: true });
-  }
+  ensureDist();
 }
 
 export interface Outcome {

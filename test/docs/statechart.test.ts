@@ -2,20 +2,19 @@
  * The statechart diagram in docs/architecture.md is generated from the machine
  * (`npm run docs:statechart`): these tests fail when it is stale, partial, or hand-edited.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AnyStateNode } from 'xstate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { circleWsMachine } from '../../machines/connection.js';
+import { ensureDist } from '../../scripts/ensure-dist.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const script = path.join(root, 'scripts', 'statechart.mjs');
 const architecture = path.join(root, 'docs', 'architecture.md');
-const built = path.join(root, 'dist', 'machines', 'connection.js');
-const sources = ['connection.ts', 'backoff.ts'].map((file) => path.join(root, 'machines', file));
 
 /** Runs the generator the way `npm run docs:statechart` does. */
 function runScript(...args: string[]) {
@@ -50,10 +49,8 @@ function escapeRegExp(text: string): string {
 }
 
 beforeAll(() => {
-  // The script reads the built machine: build when it is missing or older than the sources.
-  const stale =
-    !existsSync(built) || sources.some((source) => statSync(source).mtimeMs > statSync(built).mtimeMs);
-  if (stale) execFileSync('npm', ['run', 'build'], { cwd: root, stdio: 'pipe', timeout: 240_000 });
+  // The script reads the built machine.
+  ensureDist();
 }, 300_000);
 
 describe('docs/architecture.md statechart', () => {
