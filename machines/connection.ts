@@ -357,10 +357,88 @@ export const circleWsMachine = setup({
             },
           },
         },
-        // Ready with a proven identity: calls flow; keep-alive watches the link.
-        authenticated: readyState(),
+        // Ready with a proven identity: calls flow; keep-alive watches the link. The attempt
+        // counter resets only once the session has stayed ready a while, so a flapping server
+        // cannot pin the backoff at its minimum. Written out in full, like `connected` below, so
+        // the chart can be pasted into the Stately editor as it is.
+        authenticated: {
+          tags: 'ready',
+          after: { stableSession: { actions: 'stabilise' } },
+          // The runtime says the network is gone: probe now rather than wait for a quiet interval.
+          on: { 'network.offline': { guard: 'keepAliveIsOn', target: '.probing' } },
+          initial: 'idle',
+          states: {
+            // Frames are arriving (or keep-alive has just begun): wait for a quiet interval.
+            idle: {
+              always: { guard: 'keepAliveIsOff', target: 'unmonitored' },
+              after: {
+                keepAliveInterval: [
+                  { guard: 'linkIsQuiet', target: 'probing' },
+                  { target: 'idle', reenter: true },
+                ],
+              },
+            },
+            // A probe is out; any frame proves the link alive, silence past the deadline makes it suspect.
+            probing: {
+              entry: 'sendProbe',
+              on: { 'link.alive': { target: 'idle' } },
+              after: { keepAliveTimeout: { target: 'overdue' } },
+            },
+            // The deadline passed, but a late timer (a busy loop, a throttled tab, a laptop waking) may fire
+            // before frames already received are read: give them one turn before declaring the link dead.
+            overdue: {
+              on: { 'link.alive': { target: 'idle' } },
+              after: {
+                graceTurn: {
+                  target: '#circleWs.backoff',
+                  actions: ['recordLinkDead', 'dropSocket'],
+                },
+              },
+            },
+            // Keep-alive is turned off: only the transport's own close tells us the link is gone.
+            unmonitored: {},
+          },
+        },
         // Ready without a key pair: the socket is open and calls flow, but nothing was proven.
-        connected: readyState(),
+        // The same keep-alive sub-chart as `authenticated`.
+        connected: {
+          tags: 'ready',
+          after: { stableSession: { actions: 'stabilise' } },
+          // The runtime says the network is gone: probe now rather than wait for a quiet interval.
+          on: { 'network.offline': { guard: 'keepAliveIsOn', target: '.probing' } },
+          initial: 'idle',
+          states: {
+            // Frames are arriving (or keep-alive has just begun): wait for a quiet interval.
+            idle: {
+              always: { guard: 'keepAliveIsOff', target: 'unmonitored' },
+              after: {
+                keepAliveInterval: [
+                  { guard: 'linkIsQuiet', target: 'probing' },
+                  { target: 'idle', reenter: true },
+                ],
+              },
+            },
+            // A probe is out; any frame proves the link alive, silence past the deadline makes it suspect.
+            probing: {
+              entry: 'sendProbe',
+              on: { 'link.alive': { target: 'idle' } },
+              after: { keepAliveTimeout: { target: 'overdue' } },
+            },
+            // The deadline passed, but a late timer (a busy loop, a throttled tab, a laptop waking) may fire
+            // before frames already received are read: give them one turn before declaring the link dead.
+            overdue: {
+              on: { 'link.alive': { target: 'idle' } },
+              after: {
+                graceTurn: {
+                  target: '#circleWs.backoff',
+                  actions: ['recordLinkDead', 'dropSocket'],
+                },
+              },
+            },
+            // Keep-alive is turned off: only the transport's own close tells us the link is gone.
+            unmonitored: {},
+          },
+        },
       },
     },
     // Waiting before the next attempt; the delay grows with each failure and is jittered.
@@ -386,52 +464,6 @@ export const circleWsMachine = setup({
     },
   },
 });
-
-/**
- * `authenticated` and `connected` behave alike once ready: the same keep-alive sub-chart, and the
- * attempt counter resets only after the session has stayed ready for a while (a flapping server
- * cannot pin the backoff at its minimum).
- */
-function readyState() {
-  return {
-    tags: 'ready' as const,
-    after: { stableSession: { actions: 'stabilise' as const } },
-    // The runtime says the network is gone: probe now rather than wait for a quiet interval.
-    on: { 'network.offline': { guard: 'keepAliveIsOn' as const, target: '.probing' as const } },
-    initial: 'idle' as const,
-    states: {
-      // Frames are arriving (or keep-alive has just begun): wait for a quiet interval.
-      idle: {
-        always: { guard: 'keepAliveIsOff' as const, target: 'unmonitored' as const },
-        after: {
-          keepAliveInterval: [
-            { guard: 'linkIsQuiet' as const, target: 'probing' as const },
-            { target: 'idle' as const, reenter: true },
-          ],
-        },
-      },
-      // A probe is out; any frame proves the link alive, silence past the deadline makes it suspect.
-      probing: {
-        entry: 'sendProbe' as const,
-        on: { 'link.alive': { target: 'idle' as const } },
-        after: { keepAliveTimeout: { target: 'overdue' as const } },
-      },
-      // The deadline passed, but a late timer (a busy loop, a throttled tab, a laptop waking) may fire
-      // before frames already received are read: give them one turn before declaring the link dead.
-      overdue: {
-        on: { 'link.alive': { target: 'idle' as const } },
-        after: {
-          graceTurn: {
-            target: '#circleWs.backoff' as const,
-            actions: ['recordLinkDead' as const, 'dropSocket' as const],
-          },
-        },
-      },
-      // Keep-alive is turned off: only the transport's own close tells us the link is gone.
-      unmonitored: {},
-    },
-  };
-}
 
 function isTerminalStatus(status: number | undefined): boolean {
   return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
