@@ -62,6 +62,8 @@ export interface CircleWsContext {
   stableAfterMs: number;
   /** Reconnection attempts in a row since the last stable session. */
   attempt: number;
+  /** The jittered delay drawn for the pending reconnection attempt (shown by UIs: "retrying in …"). */
+  retryDelayMs: number;
   /** Nonces fetched again on this socket because the last one expired before `authenticate`. */
   nonceRetries: number;
   /** The last close the server or the network gave us. */
@@ -155,6 +157,10 @@ export const circleWsMachine = setup({
     /** Drops the socket without a closing handshake: used when the link is dead or stalled. Injected. */
     dropSocket: () => {},
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
+    /** Draws the jittered delay of the coming attempt. Injected with the client's random source. */
+    planRetry: assign({
+      retryDelayMs: ({ context }) => (context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, Math.random)),
+    }),
     resetAttempts: assign({ attempt: 0 }),
     resetNonceRetries: assign({ nonceRetries: 0 }),
     countNonceRetry: assign({ nonceRetries: ({ context }) => context.nonceRetries + 1 }),
@@ -218,8 +224,7 @@ export const circleWsMachine = setup({
     linkIsQuiet: () => true,
   },
   delays: {
-    reconnectDelay: ({ context }) =>
-      context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, Math.random),
+    reconnectDelay: ({ context }) => context.retryDelayMs,
     connectTimeout: ({ context }) => context.connectTimeoutMs,
     authTimeout: ({ context }) => context.authTimeoutMs,
     /** Injected with the time left until the link has been quiet for a whole interval. */
@@ -241,6 +246,7 @@ export const circleWsMachine = setup({
     authTimeoutMs: input.authTimeoutMs,
     stableAfterMs: input.stableAfterMs,
     attempt: 0,
+    retryDelayMs: 0,
     nonceRetries: 0,
     lastClose: null,
     lastFailure: null,
@@ -443,7 +449,7 @@ export const circleWsMachine = setup({
     },
     // Waiting before the next attempt; the delay grows with each failure and is jittered.
     backoff: {
-      entry: 'countAttempt',
+      entry: ['countAttempt', 'planRetry'],
       always: [
         { guard: 'reconnectIsOff', target: 'disconnected' },
         { guard: 'attemptsExhausted', target: 'failed', actions: 'recordExhausted' },

@@ -5,7 +5,7 @@
  */
 import type { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { backoffCeiling, CircleWsClient, type CircleWsStatus, generateKeypair, type WhoAmI } from '../index.js';
+import { CircleWsClient, type CircleWsStatus, generateKeypair, type WhoAmI } from '../index.js';
 import { type CircleServer, createCircleServer } from '../server/index.js';
 import { parseCommand, parseMs } from './args.js';
 import { type CliIo, describeError, EXIT, shortHex, streamLogger } from './io.js';
@@ -99,10 +99,10 @@ function stamp(ms: number): string {
   return `[${String(ms).padStart(6)} ms]`;
 }
 
-/** A short form of the state for the live line, e.g. `backoff #2 ≤400 ms`. */
+/** A short form of the state for the live line, e.g. `backoff #2 in 312 ms`. */
 function labelOf(client: CircleWsClient, status: CircleWsStatus): string {
   const { context } = client.actor.getSnapshot();
-  if (status === 'backoff' && context.reconnect) return `backoff #${context.attempt} ≤${backoffCeiling(context.attempt, context.reconnect)} ms`;
+  if (status === 'backoff' && context.reconnect) return `backoff #${context.attempt} in ${context.retryDelayMs} ms`;
   return status;
 }
 

@@ -3,7 +3,6 @@
  * command-line input, saying what a state means, and waiting for a state.
  */
 import {
-  backoffCeiling,
   CircleWsClient,
   type CircleWsStatus,
   InvalidArgumentError,
@@ -45,16 +44,15 @@ export function buildClient(url: string, setup: ClientSetup): CircleWsClient {
 }
 
 /**
- * The state with what explains it: the attempt and the longest wait for `backoff`, the reason
+ * The state with what explains it: the attempt and the jittered wait for `backoff`, the reason
  * for `backoff` and `failed`.
- * @example describeStatus(client, 'backoff'); // 'backoff (attempt 1, next try within 200 ms; the connection closed with code 1001 …)'
+ * @example describeStatus(client, 'backoff'); // 'backoff (attempt 1, next try in 137 ms; the connection closed with code 1001 …)'
  */
 export function describeStatus(client: CircleWsClient, status: CircleWsStatus): string {
   const { context } = client.actor.getSnapshot();
   const reason = context.lastFailure?.message;
   if (status === 'backoff' && context.reconnect) {
-    const within = backoffCeiling(context.attempt, context.reconnect);
-    return `backoff (attempt ${context.attempt}, next try within ${within} ms${reason ? `; ${reason}` : ''})`;
+    return `backoff (attempt ${context.attempt}, next try in ${context.retryDelayMs} ms${reason ? `; ${reason}` : ''})`;
   }
   if (status === 'failed') return `failed${reason ? ` (${reason})` : ''}`;
   return status;

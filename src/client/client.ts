@@ -4,7 +4,7 @@
  * do not pass through the machine: only lifecycle events do, so a call costs a map insert and a
  * `send`, not a statechart transition.
  */
-import { type Actor, createActor, fromCallback, fromPromise, type SnapshotFrom } from 'xstate';
+import { type Actor, assign, createActor, fromCallback, fromPromise, type SnapshotFrom } from 'xstate';
 import {
   backoffDelay,
   type CircleWsEvent,
@@ -175,6 +175,10 @@ export class CircleWsClient {
       }),
     },
     actions: {
+      planRetry: assign({
+        retryDelayMs: ({ context }) =>
+          context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, CircleWsClient.#of(context).#options.random),
+      }),
       sendProbe: ({ context }) => CircleWsClient.#of(context).#sendProbe(),
       dropSocket: ({ context }) => CircleWsClient.#of(context).#link?.transport.terminate(),
     },
@@ -185,8 +189,6 @@ export class CircleWsClient {
       },
     },
     delays: {
-      reconnectDelay: ({ context }) =>
-        context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, CircleWsClient.#of(context).#options.random),
       // The timer runs until the link has been quiet for a whole interval, measured on the wall clock,
       // so per-frame work is one timestamp and a late (throttled) timer still measures the true silence.
       keepAliveInterval: ({ context }) => {
