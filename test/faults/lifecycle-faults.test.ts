@@ -107,9 +107,12 @@ it('5a. refused credentials: failed after exactly one connection, no retries; co
   await leaks.check();
 });
 
-it('5b. close 1008: failed (AUTH_LOCKED) after exactly one connection, no retries', async () => {
+it('5b. close 1008: failed (AUTH_LOCKED) after exactly one connection, no retries; connect() after the fix succeeds', async () => {
+  const leaks = leakCheck();
+  let locked = true;
   const server = await ScriptedServer.start({
     onConnection: (socket) => {
+      if (!locked) return;
       socket.close(1008, 'too many failed authentications');
       return false;
     },
@@ -123,9 +126,16 @@ it('5b. close 1008: failed (AUTH_LOCKED) after exactly one connection, no retrie
   await new Promise((r) => setTimeout(r, 300));
   expect(server.connectedAt.length).toBe(1);
   expect(client.status).toBe('failed');
+  locked = false;
+  await client.connect();
+  expect(client.status).toBe('authenticated');
+  await client.disconnect();
+  await server.close();
+  await leaks.check();
 });
 
 it('6. a nonce that expires between fetch_nonce and authenticate: a fresh nonce on the same socket, then success', async () => {
+  const leaks = leakCheck();
   const circle = generateKeypair();
   const server = await createCircleServer({ circles: [circle.publicKeyCompressed], nonceTtlMs: 150 });
   cleanup.push(() => server.close());
@@ -155,6 +165,9 @@ it('6. a nonce that expires between fetch_nonce and authenticate: a fresh nonce 
   expect(nonces).toHaveLength(2);
   expect(nonces[0]).not.toBe(nonces[1]);
   expect(await client.play('2 + 2')).toBe('4');
+  await client.disconnect();
+  await server.close();
+  await leaks.check();
 });
 
 it('8. the circle path refused with 404: failed, no retries', async () => {
