@@ -259,7 +259,12 @@ export class CircleWsClient {
    * @example await client.connect({ timeoutMs: 5000 });
    */
   connect(options: ConnectOptions = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs === undefined ? this.#options.timeouts.requestMs : checkMs('timeoutMs', options.timeoutMs);
+    let timeoutMs: number;
+    try {
+      timeoutMs = options.timeoutMs === undefined ? this.#options.timeouts.requestMs : checkMs('timeoutMs', options.timeoutMs);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (this.isConnected()) return Promise.resolve();
     if (options.signal?.aborted) return Promise.reject(new AbortError('connect() was aborted'));
     return new Promise<void>((resolve, reject) => {

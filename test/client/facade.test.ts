@@ -204,6 +204,12 @@ describe('connect()', () => {
     expect(clock.pending()).toEqual([]);
   });
 
+  it('rejects a bad timeout with InvalidArgumentError, as a rejected promise', async () => {
+    const { client } = setup();
+    await expect(client.connect({ timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    expect(client.status).toBe('disconnected');
+  });
+
   it('rejects with NotConnectedError when disconnect() is called meanwhile', async () => {
     const { client } = setup();
     const connecting = client.connect();
