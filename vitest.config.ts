@@ -7,11 +7,18 @@ export default defineConfig({
     alias: { '#transport': fileURLToPath(new URL('./src/transport/default-node.ts', import.meta.url)) },
   },
   test: {
-    include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
     environment: 'node',
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',
+    // Two projects only so that finding (or installing) Chromium runs when a browser test does.
+    projects: [
+      { extends: true, test: { name: 'node', include: ['test/**/*.test.ts'], exclude: ['test/browser/**'] } },
+      {
+        extends: true,
+        test: { name: 'browser', include: ['test/browser/**/*.test.ts'], globalSetup: ['test/browser/global-setup.ts'] },
+      },
+    ],
   },
 });

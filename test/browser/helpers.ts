@@ -1,16 +1,16 @@
 /**
- * Helpers for the real-browser tests: Debian's Chromium driven by playwright-core (never a
+ * Helpers for the real-browser tests: a system Chromium driven by playwright-core (never a
  * downloaded browser), a static HTTP server on loopback, and a log of what the page printed.
- * A missing Chromium fails the tests with a message saying how to install it; nothing is skipped.
+ * Which Chromium is decided once, by test/browser/global-setup.ts (scripts/find-chromium.mjs);
+ * with none, the tests fail with the one line saying what to install; nothing is skipped.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-
-export const CHROMIUM = process.env.CIRCLE_WS_CHROMIUM ?? '/usr/bin/chromium';
+import { inject } from 'vitest';
 
 /** Headless, and nothing that reaches for the network: this machine has none, and refusals slow Chromium down. */
 export const CHROMIUM_ARGS = [
@@ -34,17 +34,13 @@ export interface Browser {
  * @example const browser = await launchChromium(); const page = await browser.context.newPage();
  */
 export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: the browser tests need Debian's Chromium ` +
-        '(apt-get install -y chromium; .ci/run installs it). They fail rather than skip.',
-    );
-  }
+  const { path, reason } = inject('chromium');
+  if (path === null) throw new Error(reason ?? 'No Chromium for the browser tests.');
   const userDataDir = mkdtempSync(join(tmpdir(), 'circle-ws-chromium-'));
   let context: BrowserContext;
   try {
     context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
+      executablePath: path,
       headless: true,
       args: CHROMIUM_ARGS,
       timeout: 60_000,
