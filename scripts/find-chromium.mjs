@@ -29,13 +29,13 @@ function isExecutable(path) {
   }
 }
 
-function systemChromium() {
-  const onPath = (process.env.PATH ?? '').split(delimiter).filter(Boolean).flatMap((dir) => PATH_NAMES.map((name) => join(dir, name)));
-  return [...SYSTEM_PATHS, ...onPath].find(isExecutable) ?? null;
+function systemChromium(systemPaths = SYSTEM_PATHS, env = process.env) {
+  const onPath = (env.PATH ?? '').split(delimiter).filter(Boolean).flatMap((dir) => PATH_NAMES.map((name) => join(dir, name)));
+  return [...systemPaths, ...onPath].find(isExecutable) ?? null;
 }
 
-function canInstall() {
-  return process.platform === 'linux' && process.getuid?.() === 0 && !process.env.CIRCLE_WS_NO_INSTALL && isExecutable('/usr/bin/apt-get');
+function canInstall(env) {
+  return process.platform === 'linux' && process.getuid?.() === 0 && !env.CIRCLE_WS_NO_INSTALL && isExecutable('/usr/bin/apt-get');
 }
 
 function installDebianChromium(log) {
@@ -56,16 +56,16 @@ function installDebianChromium(log) {
  * @returns {{ path: string | null, reason: string | null }} the browser, or why there is none.
  * @example const { path, reason } = findChromium(); if (!path) throw new Error(reason);
  */
-export function findChromium({ install = true, log = console.warn } = {}) {
-  const chosen = process.env.CIRCLE_WS_CHROMIUM;
+export function findChromium({ install = true, log = console.warn, env = process.env, systemPaths = SYSTEM_PATHS } = {}) {
+  const chosen = env.CIRCLE_WS_CHROMIUM;
   if (chosen) {
     return isExecutable(chosen)
       ? { path: chosen, reason: null }
       : { path: null, reason: `CIRCLE_WS_CHROMIUM is ${chosen}, which is not an executable file: point it at a Chromium or Chrome binary, or unset it.` };
   }
-  const found = systemChromium();
+  const found = systemChromium(systemPaths, env);
   if (found) return { path: found, reason: null };
-  if (install && canInstall()) return installDebianChromium(log);
+  if (install && canInstall(env)) return installDebianChromium(log);
   return { path: null, reason: MISSING };
 }
 
