@@ -74,8 +74,8 @@ export const defaultCompiledNonceRule: CompiledNonceRule = compileNonceRule();
 
 /**
  * Refuses a nonce that does not fit `rule`, with `AuthError('NONCE_REJECTED')`. The message says
- * how the nonce failed (its length, or the position and code point of the first character outside
- * the default set) but never repeats the nonce: it may be a message meant for another service.
+ * how the nonce failed (its length, or, under the default rule, the position and code point of the
+ * first character outside the set) but never repeats the nonce: it may be a message meant for another service.
  *
  * @example
  * ```ts
@@ -92,7 +92,9 @@ export function checkNonce(nonce: string, rule: CompiledNonceRule): void {
     );
   }
   if (!rule.whole.test(nonce)) {
-    throw new AuthError('NONCE_REJECTED', `the server sent a nonce that does not match ${describeRule(rule)}${firstOddity(nonce)}; it was not signed`);
+    // Pointing at a character only makes sense for the default set; a custom pattern may allow it.
+    const where = rule.pattern === defaultNonceRule.pattern ? firstOddity(nonce) : '';
+    throw new AuthError('NONCE_REJECTED', `the server sent a nonce that does not match ${describeRule(rule)}${where}; it was not signed`);
   }
 }
 

@@ -85,6 +85,10 @@ describe('compileNonceRule / withNonceRule', () => {
     const base64 = compileNonceRule({ pattern: /[A-Za-z0-9+/=]+/ });
     expect(refusal('q83vEjRWeJA=', base64)).toBeUndefined();
     expect(refusal(`${'a'.repeat(256)}=`, base64)?.message).toContain('257 characters');
+    // A custom pattern is named, and no character of the default set is blamed.
+    expect(refusal('q83v EjRWeJA=', base64)?.message).toBe(
+      'the server sent a nonce that does not match the nonce rule [A-Za-z0-9+/=]+; it was not signed',
+    );
   });
 
   it.each([
