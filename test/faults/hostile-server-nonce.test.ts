@@ -7,6 +7,7 @@
  */
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import {
@@ -186,9 +187,12 @@ describe('a hostile server cannot use the client as a signing oracle', () => {
       .build();
     cleanup.push(() => client.disconnect());
     const rssBefore = process.memoryUsage().rss;
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const started = performance.now();
     const error = await client.connect({ timeoutMs: 150_000 }).catch((e: unknown) => e);
     const elapsed = performance.now() - started;
+    loop.disable();
     const rssAfter = process.memoryUsage().rss;
     // A client with an inbound frame limit may stop the frame before it is parsed (a close, then
     // no retry with reconnection off); without one, the nonce rule refuses it. Either way: a typed
@@ -201,6 +205,7 @@ describe('a hostile server cannot use the client as a signing oracle', () => {
     expect(server.methods()).toEqual(['fetch_nonce']);
     console.log(
       `100 MB nonce: refused with ${(error as CircleWsError).code} after ${elapsed.toFixed(0)} ms; ` +
+        `longest event-loop stall ${(loop.max / 1e6).toFixed(0)} ms; ` +
         `RSS ${(rssBefore / 2 ** 20).toFixed(0)} → ${(rssAfter / 2 ** 20).toFixed(0)} MiB (server in the same process)`,
     );
   }, 200_000);
