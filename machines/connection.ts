@@ -297,7 +297,7 @@ export const circleWsMachine = setup({
             },
           },
         },
-        // Asking the server for a nonce: every socket gets a fresh one, so no signature is ever replayed; text that is not nonce-shaped is refused here, unsigned.
+        // Asking the server for a nonce: a fresh one per socket (no signature is ever replayed); text not shaped like a nonce is refused unsigned.
         fetchingNonce: {
           tags: 'handshake',
           invoke: {
