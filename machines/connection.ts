@@ -5,7 +5,9 @@
  * here and implemented elsewhere (`src/client/`), injected with `circleWsMachine.provide(...)`:
  * the socket (`transport`), the three handshake steps (`fetchNonce`, `signNonce`,
  * `authenticate`), the keep-alive probe, and the delays. The private key never enters it: the
- * injected signer holds the key, the context holds only the public key.
+ * injected signer holds the key, the context holds only the public key. Nor do the nonce and the
+ * signature: the facade keeps them, and the handshake actors report only that their step succeeded,
+ * so an inspector sees no secret in any input, output or event.
  */
 import { assign, fromCallback, fromPromise, setup } from 'xstate';
 import { backoffDelay, type ReconnectPolicy } from './backoff.js';
@@ -42,7 +44,7 @@ export interface CircleWsInput {
 
 /** Why the client is not connected, as plain data (the facade turns it into an error class). */
 export interface Failure {
-  /** A stable code: `AUTH_REFUSED`, `AUTH_LOCKED`, `NONCE_REFUSED`, `SIGNING_FAILED`, `CONNECTION_FAILED`, `CONNECTION_LOST`, `TIMEOUT`, `LINK_DEAD`, `RECONNECT_EXHAUSTED`. */
+  /** A stable code: `AUTH_REFUSED`, `AUTH_LOCKED`, `NONCE_REFUSED`, `NONCE_REJECTED`, `SIGNING_FAILED`, `CONNECTION_FAILED`, `CONNECTION_LOST`, `TIMEOUT`, `LINK_DEAD`, `RECONNECT_EXHAUSTED`. */
   code: string;
   message: string;
   /** HTTP status of a refused upgrade. */
@@ -115,8 +117,11 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Failures of the handshake that a retry cannot fix: the server said no. */
-const refusalCodes = new Set(['AUTH_REFUSED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'SIGNING_FAILED', 'INVALID_KEY']);
+/**
+ * Failures of the handshake that a retry cannot fix: the server said no, or (`NONCE_REJECTED`) it
+ * sent something that is not a nonce, which a hostile server would only send again.
+ */
+const refusalCodes = new Set(['AUTH_REFUSED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'NONCE_REJECTED', 'SIGNING_FAILED', 'INVALID_KEY']);
 
 const notProvided = (name: string) => `circleWsMachine: the "${name}" implementation was not provided`;
 
@@ -138,16 +143,19 @@ export const circleWsMachine = setup({
     transport: fromCallback<CircleWsEvent, { instance: number; url: string }>(() => {
       throw new Error(notProvided('transport'));
     }),
-    /** `fetch_nonce` over the open socket; resolves with the nonce string. */
-    fetchNonce: fromPromise<string, { instance: number; publicKey: string }>(async () => {
+    /**
+     * `fetch_nonce` over the open socket; resolves (with nothing) once the implementation holds a
+     * nonce it is willing to sign, rejects with `NONCE_REJECTED` when the text does not look like one.
+     */
+    fetchNonce: fromPromise<void, { instance: number; publicKey: string }>(async () => {
       throw new Error(notProvided('fetchNonce'));
     }),
-    /** Signs the nonce with the injected signer (which holds the key); resolves with the signature hex. */
-    signNonce: fromPromise<string, { instance: number; nonce: string }>(async () => {
+    /** Signs the held nonce with the injected signer (which holds the key); resolves (with nothing) once the signature is held. */
+    signNonce: fromPromise<void, { instance: number }>(async () => {
       throw new Error(notProvided('signNonce'));
     }),
-    /** `authenticate`; resolves when accepted, rejects with a refusal otherwise. */
-    authenticate: fromPromise<true, { instance: number; publicKey: string; signature: string }>(async () => {
+    /** `authenticate` with the held signature; resolves when accepted, rejects with a refusal otherwise. */
+    authenticate: fromPromise<true, { instance: number; publicKey: string }>(async () => {
       throw new Error(notProvided('authenticate'));
     }),
   },
@@ -289,7 +297,7 @@ export const circleWsMachine = setup({
             },
           },
         },
-        // Asking the server for a nonce: every socket gets a fresh one, so no signature is ever replayed.
+        // Asking the server for a nonce: a fresh one per socket (no signature is ever replayed); text not shaped like a nonce is refused unsigned.
         fetchingNonce: {
           tags: 'handshake',
           invoke: {
@@ -318,7 +326,7 @@ export const circleWsMachine = setup({
           invoke: {
             id: 'signNonce',
             src: 'signNonce',
-            input: ({ context, event }) => ({ instance: context.instance, nonce: (event as { output?: unknown }).output as string }),
+            input: ({ context }) => ({ instance: context.instance }),
             onDone: { target: 'authenticating' },
             onError: [
               { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
@@ -341,11 +349,7 @@ export const circleWsMachine = setup({
           invoke: {
             id: 'authenticate',
             src: 'authenticate',
-            input: ({ context, event }) => ({
-              instance: context.instance,
-              publicKey: context.publicKey ?? '',
-              signature: (event as { output?: unknown }).output as string,
-            }),
+            input: ({ context }) => ({ instance: context.instance, publicKey: context.publicKey ?? '' }),
             onDone: { target: 'authenticated' },
             onError: [
               { guard: 'nonceExpiredOnce', target: 'fetchingNonce', actions: 'countNonceRetry' },
@@ -461,7 +465,7 @@ export const circleWsMachine = setup({
         disconnect: { target: 'disconnected', actions: 'forgetFailure' },
       },
     },
-    // Stopped for a reason a retry cannot fix (refused credentials, close 1008, a 4xx upgrade refusal, attempts exhausted).
+    // Stopped for a reason a retry cannot fix (refused credentials, a nonce it will not sign, close 1008, a 4xx upgrade refusal, attempts exhausted).
     failed: {
       on: {
         connect: { target: 'session', actions: ['resetAttempts', 'forgetFailure'] },

@@ -26,7 +26,8 @@ export class InvalidArgumentError extends CircleWsError {
  * Codes: `INVALID_KEY` (a malformed private key), `INVALID_PUBLIC_KEY`, `INVALID_SIGNATURE`,
  * `AUTH_REFUSED` (the server refused the credentials), `AUTH_LOCKED` (close 1008),
  * `NONCE_EXPIRED` (the nonce expired before the signature arrived; refetched once per socket),
- * `NONCE_REFUSED` (the server would not issue a nonce), `SIGNING_FAILED`.
+ * `NONCE_REFUSED` (the server would not issue a nonce), `NONCE_REJECTED` (the server sent text that
+ * does not look like a nonce, so the client refused to sign it), `SIGNING_FAILED`.
  */
 export class AuthError extends CircleWsError {
   override readonly name: string = 'AuthError';
@@ -39,6 +40,7 @@ export class AuthError extends CircleWsError {
       | 'AUTH_LOCKED'
       | 'NONCE_EXPIRED'
       | 'NONCE_REFUSED'
+      | 'NONCE_REJECTED'
       | 'SIGNING_FAILED',
     message: string,
     options?: { cause?: unknown },

@@ -13,3 +13,5 @@ export {
 } from './crypto.js';
 export type { AuthCredentials, CryptoService, KeyPair, Signer } from './crypto.js';
 export { AuthError } from '../errors.js';
+export { checkNonce, compileNonceRule, defaultNonceRule, maxNonceLength } from './nonce-rule.js';
+export type { CompiledNonceRule, NonceRule } from './nonce-rule.js';

@@ -6,6 +6,7 @@
 import { defaultTransport } from '#transport';
 import type { KeepAlivePolicy, ReconnectPolicy } from '../../machines/connection.js';
 import { type CryptoService, createSigner, nobleCrypto, parsePrivateKey } from '../auth/crypto.js';
+import { type CompiledNonceRule, compileNonceRule, defaultCompiledNonceRule, type NonceRule } from '../auth/nonce-rule.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { TransportFactory } from '../transport/types.js';
@@ -40,6 +41,7 @@ export class CircleWsClientBuilder {
   // Private fields: the key is not enumerable, not serialised and not shown by util.inspect.
   #privateKey: string | null = null;
   #crypto: CryptoService = nobleCrypto;
+  #nonceRule: CompiledNonceRule = defaultCompiledNonceRule;
   #keepAlive: KeepAlivePolicy | null = { ...defaultKeepAlive };
   #reconnect: ReconnectPolicy | null = { ...defaultReconnectPolicy };
   #timeouts: Timeouts = { ...defaultTimeouts };
@@ -127,6 +129,21 @@ export class CircleWsClientBuilder {
   }
 
   /**
+   * What a server's nonce must look like before the client signs it. The signature covers only
+   * the nonce, so signing arbitrary text would make the client a signing oracle (a hostile server
+   * could have it sign a login message for another service): by default only nonces of at most
+   * 256 characters from `A-Z a-z 0-9 _ - . :` are signed. Anything else fails the handshake with
+   * `AuthError('NONCE_REJECTED')`, nothing signed and nothing sent. Relax it only for a server you
+   * trust whose nonces differ; fields left out keep their defaults. `pattern` is matched against
+   * the whole nonce; `maxLength` is at most 65,536.
+   * @example builder.withNonceRule({ pattern: /[A-Za-z0-9+/=]+/ }) // a server issuing base64 nonces
+   */
+  withNonceRule(rule: Partial<NonceRule>): this {
+    this.#nonceRule = compileNonceRule(rule);
+    return this;
+  }
+
+  /**
    * An XState inspector, attached when the actor is created so it receives the machine definition.
    * @example builder.withInspect(createBrowserInspector().inspect)
    */
@@ -200,6 +217,7 @@ export class CircleWsClientBuilder {
         keepAlive: this.#keepAlive,
         reconnect: this.#reconnect,
         timeouts: { ...this.#timeouts },
+        nonceRule: this.#nonceRule,
         transport: this.#transport,
         clock: this.#clock,
         logger: this.#logger,

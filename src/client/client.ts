@@ -15,6 +15,7 @@ import {
   statusOf,
 } from '../../machines/connection.js';
 import type { Signer } from '../auth/crypto.js';
+import { checkNonce } from '../auth/nonce-rule.js';
 import {
   AbortError,
   AuthError,
@@ -109,6 +110,11 @@ export class CircleWsClient {
   readonly #notificationListeners = new Set<ClientEvents['notification']>();
   readonly #connectWaiters = new Set<Waiter>();
   #link: Link | null = null;
+  /**
+   * The nonce (until signed) and the signature (until sent) of the current socket's handshake.
+   * Kept here, never in the machine, so no inspector, snapshot or persisted state can show them.
+   */
+  #secrets: { link: Link; nonce: string | null; signature: string | null } | null = null;
   #status: CircleWsStatus = 'disconnected';
   #nextId = 0;
   #lastInboundAt = 0;
@@ -140,9 +146,14 @@ export class CircleWsClient {
         const link = client.#open(input.url, sendBack);
         return () => client.#release(link);
       }),
-      fetchNonce: fromPromise<string, { instance: number; publicKey: string }>(async ({ input }) => {
+      fetchNonce: fromPromise<void, { instance: number; publicKey: string }>(async ({ input }) => {
+        const client = CircleWsClient.#of(input);
         try {
-          return nonceFrom(await CircleWsClient.#of(input).#handshakeCall('fetch_nonce', { pubkey: input.publicKey }));
+          const link = client.#link;
+          const nonce = nonceFrom(await client.#handshakeCall('fetch_nonce', { pubkey: input.publicKey }));
+          // Checked as it arrives, so text that is not a nonce never reaches the signer (protocol section 4).
+          checkNonce(nonce, client.#options.nonceRule);
+          if (link !== null && link === client.#link) client.#secrets = { link, nonce, signature: null };
         } catch (error) {
           if (error instanceof RpcError) {
             throw new AuthError('NONCE_REFUSED', `the server would not issue a nonce: ${error.message}`, { cause: error });
@@ -150,16 +161,26 @@ export class CircleWsClient {
           throw error;
         }
       }),
-      signNonce: fromPromise<string, { instance: number; nonce: string }>(async ({ input }) => {
-        const signer = CircleWsClient.#of(input).#signer;
+      signNonce: fromPromise<void, { instance: number }>(async ({ input }) => {
+        const client = CircleWsClient.#of(input);
+        const signer = client.#signer;
         if (signer === null) throw new AuthError('SIGNING_FAILED', 'no key pair was given');
-        return signer.sign(input.nonce);
+        const secrets = client.#secretsOfThisSocket('sign');
+        const nonce = secrets.nonce;
+        if (nonce === null) throw new ConnectionLostError('no nonce is held for this socket');
+        secrets.nonce = null;
+        secrets.signature = await signer.sign(nonce);
       }),
-      authenticate: fromPromise<true, { instance: number; publicKey: string; signature: string }>(async ({ input }) => {
+      authenticate: fromPromise<true, { instance: number; publicKey: string }>(async ({ input }) => {
+        const client = CircleWsClient.#of(input);
+        const secrets = client.#secretsOfThisSocket('authenticate');
+        const signature = secrets.signature;
+        if (signature === null) throw new ConnectionLostError('no signature is held for this socket');
+        secrets.signature = null;
         let accepted: boolean;
         try {
           accepted = authenticatedFrom(
-            await CircleWsClient.#of(input).#handshakeCall('authenticate', { pubkey: input.publicKey, signature: input.signature }),
+            await client.#handshakeCall('authenticate', { pubkey: input.publicKey, signature }),
           );
         } catch (error) {
           if (error instanceof RpcError) {
@@ -482,6 +503,7 @@ export class CircleWsClient {
 
   /** The transport actor's cleanup: the session state was left (or the client stopped). */
   #release(link: Link): void {
+    if (this.#secrets?.link === link) this.#secrets = null;
     if (this.#link === link) {
       this.#link = null;
       this.#failInFlight();
@@ -586,6 +608,13 @@ export class CircleWsClient {
     this.#handshakeCall('whoami', {}).catch(() => {});
   }
 
+  /** The handshake secrets held for the open socket; a step that finds none lost its socket. */
+  #secretsOfThisSocket(step: string): { link: Link; nonce: string | null; signature: string | null } {
+    const secrets = this.#secrets;
+    if (!secrets || secrets.link !== this.#link || secrets.link.closed) throw new ConnectionLostError(`no open socket to ${step} on`);
+    return secrets;
+  }
+
   /** Handshake and probe requests: sent at once on the current socket, bypassing the ready gate. */
   #handshakeCall(method: string, params: Record<string, unknown>): Promise<unknown> {
     const link = this.#link;
@@ -659,6 +688,7 @@ export class CircleWsClient {
       case 'AUTH_LOCKED':
       case 'NONCE_EXPIRED':
       case 'NONCE_REFUSED':
+      case 'NONCE_REJECTED':
       case 'SIGNING_FAILED':
       case 'INVALID_KEY':
         return new AuthError(failure.code, failure.message);

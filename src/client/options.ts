@@ -5,6 +5,7 @@
 import type { InspectionEvent, Observer } from 'xstate';
 import { defaultReconnectPolicy, type KeepAlivePolicy, type ReconnectPolicy } from '../../machines/connection.js';
 import { InvalidArgumentError } from '../errors.js';
+import type { CompiledNonceRule } from '../auth/nonce-rule.js';
 import type { Logger } from '../logger.js';
 import type { TransportFactory } from '../transport/types.js';
 
@@ -46,6 +47,8 @@ export interface ResolvedOptions {
   keepAlive: KeepAlivePolicy | null;
   reconnect: ReconnectPolicy | null;
   timeouts: Timeouts;
+  /** What a nonce must look like to be signed (`withNonceRule`). */
+  nonceRule: CompiledNonceRule;
   transport: TransportFactory;
   clock: Clock;
   logger: Logger;

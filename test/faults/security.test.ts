@@ -1,13 +1,15 @@
 /**
- * The private key never leaves the signer: a whole session (handshake, calls, a server restart,
- * re-authentication, a refused key, errors) with an inspector collecting every inspection event
- * and a logger at its most verbose, and the key appears in none of it, in any spelling.
+ * The private key never leaves the signer, and the handshake's nonces and signatures never leave
+ * the facade: a whole session (handshake, calls, a server restart, re-authentication, a refused
+ * key, errors) with an inspector collecting every inspection event and a logger at its most
+ * verbose, and none of them appears in any of it, in any spelling.
  */
 import { inspect } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
 import { CircleWsClient, type CryptoService, derivePublicKey, generateKeypair, type Logger, nobleCrypto } from '../../src/index.js';
 import { createCircleServer } from '../../src/server/index.js';
+import { FakeTransport, ManualClock } from '../../src/testing/index.js';
 import { waitForStatus } from '../support/client.js';
 
 let cleanup: Array<() => Promise<void> | void> = [];
@@ -37,6 +39,28 @@ function spellings(privateKey: string): string[] {
   return [privateKey.toLowerCase(), privateKey.toUpperCase(), `0x${privateKey.toLowerCase()}`, `0X${privateKey.toUpperCase()}`];
 }
 
+/** Wraps a crypto service to remember every nonce it signed and every signature it made. */
+function recording(inner: CryptoService): { crypto: CryptoService; nonces: string[]; signatures: string[] } {
+  const nonces: string[] = [];
+  const signatures: string[] = [];
+  const crypto: CryptoService = {
+    derivePublicKey: (k, o) => inner.derivePublicKey(k, o),
+    signNonce: async (k, nonce) => {
+      nonces.push(nonce);
+      const signature = await inner.signNonce(k, nonce);
+      signatures.push(signature);
+      return signature;
+    },
+  };
+  return { crypto, nonces, signatures };
+}
+
+/** A secret and the large pieces of it (a signature's r and s, a nonce's halves): none may show. */
+function piecesOf(secret: string): string[] {
+  const half = Math.floor(secret.length / 2);
+  return [secret, secret.toUpperCase(), secret.slice(0, half), secret.slice(half)].filter((p) => p.length >= 16);
+}
+
 it('no private key in inspection events, logs, statuses, errors or results of a whole session', async () => {
   const circle = generateKeypair();
   let server = await createCircleServer({ circles: [circle.publicKeyCompressed] });
@@ -54,8 +78,10 @@ it('no private key in inspection events, logs, statuses, errors or results of a 
   const inspector = (event: InspectionEvent) => collected.push(serialise(event));
 
   // Given in the least usual spelling the builder accepts.
+  const signing = recording(nobleCrypto);
   const client = CircleWsClient.builder(url)
     .withKeypair(`0x${me.privateKey.toUpperCase()}`)
+    .withCrypto(signing.crypto)
     .withLogger(logger)
     .withInspect(inspector)
     .withKeepAlive({ intervalMs: 100, timeoutMs: 1_000 })
@@ -71,13 +97,18 @@ it('no private key in inspection events, logs, statuses, errors or results of a 
   await waitForStatus(client, 'backoff');
   server = await createCircleServer({ circles: [circle.publicKeyCompressed], port });
   await waitForStatus(client, 'authenticated');
-  collected.push(client.lastError, client.actor.getSnapshot().context, inspect(client, { depth: 6, showHidden: true }));
+  collected.push(
+    client.lastError,
+    client.actor.getSnapshot().context,
+    client.actor.getPersistedSnapshot(),
+    inspect(client, { depth: 6, showHidden: true }),
+  );
   await client.disconnect();
 
   // A refused key: its errors too.
   const other = generateKeypair();
-  const lying: CryptoService = { derivePublicKey: (k, o) => derivePublicKey(k, o), signNonce: (_k, n) => nobleCrypto.signNonce(other.privateKey, n) };
-  const refused = CircleWsClient.builder(url).withKeypair(me.privateKey).withCrypto(lying).withLogger(logger).withInspect(inspector).build();
+  const lying = recording({ derivePublicKey: (k, o) => derivePublicKey(k, o), signNonce: (_k, n) => nobleCrypto.signNonce(other.privateKey, n) });
+  const refused = CircleWsClient.builder(url).withKeypair(me.privateKey).withCrypto(lying.crypto).withLogger(logger).withInspect(inspector).build();
   cleanup.push(() => refused.disconnect());
   collected.push(await refused.connect().catch((e: unknown) => e), refused.lastError);
   // A malformed key's error names the problem, not the key.
@@ -90,4 +121,70 @@ it('no private key in inspection events, logs, statuses, errors or results of a 
   for (const spelling of [...spellings(me.privateKey), ...spellings(other.privateKey)]) expect(everything).not.toContain(spelling);
   // Nor a large piece of it (say, a key split or sliced into a message).
   for (let i = 0; i + 16 <= 64; i += 8) expect(everything.toLowerCase()).not.toContain(me.privateKey.slice(i, i + 16));
+
+  // The handshake's secrets: two sessions of the first client (before and after the restart) and
+  // the refused one. Each nonce was signed and each signature was sent, yet none reached the
+  // inspector, a log line, an error, the context or a snapshot.
+  expect(signing.nonces.length).toBeGreaterThanOrEqual(2);
+  expect(lying.nonces.length).toBeGreaterThanOrEqual(1);
+  const secrets = [...signing.nonces, ...signing.signatures, ...lying.nonces, ...lying.signatures];
+  expect(secrets.length).toBe(2 * (signing.nonces.length + lying.nonces.length));
+  for (const secret of secrets) for (const piece of piecesOf(secret)) expect(everything).not.toContain(piece);
 }, 30_000);
+
+it('mid-handshake, the snapshots (children included) and persisted state hold neither the nonce nor the signature', async () => {
+  const me = generateKeypair();
+  const transport = new FakeTransport();
+  const clock = new ManualClock();
+  const events: string[] = [];
+  let release: (() => void) | undefined;
+  const signatures: string[] = [];
+  // A signer that waits (a wallet prompt), so the machine can be looked at while `signing`.
+  const slow: CryptoService = {
+    derivePublicKey: (k, o) => derivePublicKey(k, o),
+    signNonce: (k, n) =>
+      new Promise<string>((resolve) => {
+        release = () => {
+          const signature = nobleCrypto.signNonce(k, n) as string;
+          signatures.push(signature);
+          resolve(signature);
+        };
+      }),
+  };
+  const client = CircleWsClient.builder('ws://fake/circle')
+    .withKeypair(me.privateKey)
+    .withCrypto(slow)
+    .withTransport(transport.factory)
+    .withClock(clock)
+    .withInspect((event) => events.push(serialise(event)))
+    .build();
+  const ready = client.connect();
+  const turn = () => new Promise((r) => setImmediate(r));
+  transport.current.open();
+  await turn();
+  const nonce = 'nonce_1764496800000_5f2b9c0e7a1d';
+  transport.current.reply('fetch_nonce', nonce);
+  await turn();
+  expect(client.status).toBe('signing');
+  const whileSigning = [client.actor.getSnapshot(), client.actor.getPersistedSnapshot(), client.actor.getSnapshot().children];
+  release?.();
+  await turn();
+  expect(client.status).toBe('authenticating');
+  const whileAuthenticating = [client.actor.getSnapshot(), client.actor.getPersistedSnapshot(), client.actor.getSnapshot().children];
+  // The signature did go out on the wire, to the server and nowhere else.
+  const signature = signatures[0] as string;
+  expect(transport.current.lastRequest('authenticate')?.params).toEqual({ pubkey: me.publicKey, signature });
+  transport.current.reply('authenticate', true);
+  await ready;
+
+  const everything = serialise([whileSigning, whileAuthenticating, events]);
+  // The inspector saw the handshake actors (their done events included)...
+  expect(everything).toContain('xstate.done.actor.fetchNonce');
+  expect(everything).toContain('xstate.done.actor.signNonce');
+  // ...and none of their secrets.
+  expect(everything).not.toContain(nonce);
+  expect(everything).not.toContain(signature);
+  expect(everything).not.toContain(signature.slice(0, 64));
+  await client.disconnect();
+  expect(clock.pending()).toEqual([]);
+});

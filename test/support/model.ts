@@ -69,9 +69,12 @@ export function payloadsOf(type: string): ModelEvent[] {
       { type, error: { code: 'PROTOCOL_ERROR' } },
     ];
     if (type.endsWith('authenticate')) variants.push({ type, error: { code: 'NONCE_EXPIRED' } });
+    // A hostile server's "nonce" (a login message): refused before signing.
+    if (type.endsWith('fetchNonce')) variants.push({ type, error: { code: 'NONCE_REJECTED' } });
     return variants;
   }
-  if (type.startsWith('xstate.done.actor.')) return [{ type, output: type.endsWith('authenticate') ? true : 'x' }];
+  // The nonce and the signature stay in the facade: those steps report success with no output.
+  if (type.startsWith('xstate.done.actor.')) return [{ type, output: type.endsWith('authenticate') ? true : undefined }];
   return [{ type }];
 }
 
@@ -190,6 +193,7 @@ export async function execute(h: Harness, event: ModelEvent): Promise<void> {
       break;
     case 'xstate.error.actor.fetchNonce':
       if ((event.error as { code: string }).code === 'NONCE_REFUSED') socket().replyError('fetch_nonce', -32602, 'bad pubkey');
+      else if ((event.error as { code: string }).code === 'NONCE_REJECTED') socket().reply('fetch_nonce', 'example.org wants you to sign in');
       else socket().reply('fetch_nonce', 42);
       break;
     case 'xstate.done.actor.signNonce':
@@ -239,6 +243,11 @@ export function checkState(h: Harness, expected: Snapshot): void {
     expected.matches({ session: { authenticated: sub } } as never) || expected.matches({ session: { connected: sub } } as never);
   if (probed('probing') || probed('overdue')) {
     expect(h.transport.current.pings).toBeGreaterThan(0);
+  }
+  // A nonce the client would not sign: nothing went out after the last fetch_nonce on that socket.
+  if (expected.context.lastFailure?.code === 'NONCE_REJECTED') {
+    const methods = h.transport.current.requests().map((r) => r.method);
+    expect(methods.slice(methods.lastIndexOf('fetch_nonce'))).toEqual(['fetch_nonce']);
   }
   // The private key is nowhere in the machine's context.
   expect(JSON.stringify(actual.context)).not.toContain(key.privateKey);
