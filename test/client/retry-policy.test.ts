@@ -240,7 +240,7 @@ describe('against a real HTTP server on 127.0.0.1', () => {
     await waitForStatus(client, 'backoff');
     const [first, second] = http.attempts;
     const gap = (second ?? 0) - (first ?? 0);
-    console.log(`429 Retry-After: 1 → the second upgrade came ${gap.toFixed(0)} ms after the first`);
+    console.info(`[figure] 429 Retry-After: 1 → the second upgrade came ${gap.toFixed(0)} ms after the first`);
     // Timers never fire early by more than a rounding millisecond; late is fine on a busy machine.
     expect(gap).toBeGreaterThanOrEqual(990);
   });

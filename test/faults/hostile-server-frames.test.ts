@@ -159,8 +159,8 @@ describe('a server that sends a 64 MiB frame', () => {
     await waitForStatus(client, 'backoff', 20_000);
     const elapsed = performance.now() - started;
     const after = rssMiB();
-    console.log(
-      `64 MiB frame, default inbound limit (4 MiB): client RSS ${before.toFixed(0)} → ${after.toFixed(0)} MiB (${(after - before).toFixed(1)} MiB), refused ${elapsed.toFixed(0)} ms after connect()`,
+    console.info(
+      `[figure] 64 MiB frame, default inbound limit (4 MiB): client RSS ${before.toFixed(0)} → ${after.toFixed(0)} MiB (${(after - before).toFixed(1)} MiB), refused ${elapsed.toFixed(0)} ms after connect()`,
     );
     expect(client.actor.getSnapshot().context.lastFailure).toMatchObject({ code: 'FRAME_TOO_LARGE', closeCode: 1009 });
     expect(client.lastError).toBeInstanceOf(FrameTooLargeError);
@@ -180,7 +180,7 @@ describe('a server that sends a 64 MiB frame', () => {
     await open.connect();
     for (let i = 0; i < 400 && !notified; i++) await new Promise((r) => setTimeout(r, 50));
     const afterOpen = rssMiB();
-    console.log(`64 MiB frame, inbound limit raised to 128 MiB: client RSS ${beforeOpen.toFixed(0)} → ${afterOpen.toFixed(0)} MiB (${(afterOpen - beforeOpen).toFixed(1)} MiB)`);
+    console.info(`[figure] 64 MiB frame, inbound limit raised to 128 MiB: client RSS ${beforeOpen.toFixed(0)} → ${afterOpen.toFixed(0)} MiB (${(afterOpen - beforeOpen).toFixed(1)} MiB)`);
     expect(notified).toBe(true);
     await open.disconnect();
   });
