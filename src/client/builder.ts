@@ -83,6 +83,7 @@ export class CircleWsClientBuilder {
 
   /**
    * Reconnection with jittered exponential backoff (defaults: 500 ms, ×2, at most 30 s, full jitter, unlimited attempts). `false` turns it off.
+   * A `Retry-After` on a 429/503 upgrade refusal (Node) is a floor under the next delay, capped by `maxDelayMs`.
    * @example builder.withReconnect({ initialDelayMs: 250, maxAttempts: 20 })
    */
   withReconnect(options: Partial<ReconnectPolicy> | false): this {
