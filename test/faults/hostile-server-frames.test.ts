@@ -150,6 +150,7 @@ const rssMiB = () => process.memoryUsage().rss / MiB;
 
 describe('a server that sends a 64 MiB frame', () => {
   it('is refused from the frame header: close 1009, backoff with FRAME_TOO_LARGE, RSS barely moves', async () => {
+    const leaks = leakCheck();
     const hostile = await startHostile('flood');
     const client = CircleWsClient.builder(hostile.url).withKeepAlive(false).withReconnect({ initialDelayMs: 60_000, maxDelayMs: 60_000 }).build();
     cleanup.push(() => client.disconnect());
@@ -183,6 +184,8 @@ describe('a server that sends a 64 MiB frame', () => {
     console.info(`[figure] 64 MiB frame, inbound limit raised to 128 MiB: client RSS ${beforeOpen.toFixed(0)} → ${afterOpen.toFixed(0)} MiB (${(afterOpen - beforeOpen).toFixed(1)} MiB)`);
     expect(notified).toBe(true);
     await open.disconnect();
+    // Neither client left a socket or a timer behind (the 60 s backoff timer included).
+    await leaks.check();
   });
 
   it('as a nonce: refused before parsing, so nothing is signed and no authenticate is sent', async () => {
