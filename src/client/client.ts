@@ -461,9 +461,7 @@ export class CircleWsClient {
     this.#link = link;
     const { logger, clock } = this.#options;
     try {
-      link.transport = this.#options.transport(
-        url,
-        {
+      link.transport = this.#options.transport(url, {
         open: () => {
           if (this.#link !== link) return;
           this.#lastInboundAt = clock.now();
@@ -495,9 +493,7 @@ export class CircleWsClient {
           this.#failInFlight(info);
           sendBack({ type: 'socket.closed', ...info });
         },
-      },
-        { maxInboundFrameBytes: this.#options.maxInboundFrameBytes },
-      );
+      }, { maxInboundFrameBytes: this.#options.maxInboundFrameBytes });
     } catch (error) {
       // A factory that throws (a bad URL, no WebSocket in this runtime) is a closed socket, reported once the actor is running.
       const message = error instanceof Error ? error.message : String(error);
