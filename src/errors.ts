@@ -24,12 +24,12 @@ export class InvalidArgumentError extends CircleWsError {
 /**
  * A frame over a size limit (code `FRAME_TOO_LARGE`).
  * - `outbound`: a call whose request is larger than `withMaxFrameBytes` (rejected before anything is
- *   sent or queued), or the call the server refused by closing with 1009 (never re-sent). An
- *   `InvalidArgumentError`, since the caller's params made it.
+ *   sent or queued), or the call the server refused by closing with 1009 (never re-sent).
  * - `inbound`: the server sent a frame larger than `withMaxInboundFrameBytes`; the socket was
  *   closed with 1009 and the client backs off (seen as `client.lastError`).
+ * Not an `InvalidArgumentError`: the server's limit, or the server's frame, may be what is wrong.
  */
-export class FrameTooLargeError extends InvalidArgumentError {
+export class FrameTooLargeError extends CircleWsError {
   override readonly name: string = 'FrameTooLargeError';
   readonly direction: 'outbound' | 'inbound';
   /** The frame's size in bytes, when known. */
@@ -37,8 +37,7 @@ export class FrameTooLargeError extends InvalidArgumentError {
   /** The limit it passed, when known (a server's own limit is not). */
   readonly limit: number | undefined;
   constructor(direction: 'outbound' | 'inbound', message: string, details: { bytes?: number; limit?: number } = {}) {
-    super(message);
-    (this as { code: string }).code = 'FRAME_TOO_LARGE';
+    super('FRAME_TOO_LARGE', message);
     this.direction = direction;
     this.bytes = details.bytes;
     this.limit = details.limit;

@@ -186,7 +186,7 @@ export class CircleWsClientBuilder {
 
   /**
    * The largest request a call may send, in UTF-8 bytes of its JSON-RPC frame. A larger call
-   * rejects at once with `FrameTooLargeError` (an `InvalidArgumentError`, code `FRAME_TOO_LARGE`)
+   * rejects at once with `FrameTooLargeError` (code `FRAME_TOO_LARGE`, `direction: 'outbound'`)
    * and is neither sent nor queued. Match it to the server's limit (a larger frame makes the
    * server close with 1009, failing every call in flight).
    * @default 1048576 (1 MiB, the protocol's limit)

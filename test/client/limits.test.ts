@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   browserTransport,
   CircleWsClient,
+  CircleWsError,
   ConnectionLostError,
   FrameTooLargeError,
   InvalidArgumentError,
@@ -70,7 +71,7 @@ describe('outbound frame limit', () => {
     const { client, transport } = await connected({ maxFrameBytes: 2048 });
     const error = await client.play('x'.repeat(4096)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FrameTooLargeError);
-    expect(error).toBeInstanceOf(InvalidArgumentError);
+    expect(error).toBeInstanceOf(CircleWsError);
     expect(error).toMatchObject({ code: 'FRAME_TOO_LARGE', direction: 'outbound', limit: 2048 });
     expect((error as FrameTooLargeError).bytes).toBeGreaterThan(4096);
     expect((error as Error).message).toMatch(/play .*over the 2048-byte limit/);
