@@ -32,10 +32,15 @@ export function backoffCeiling(attempt: number, policy: ReconnectPolicy): number
 /**
  * The delay before reconnection attempt `attempt`, with jitter drawn from `random` (0 ≤ r < 1):
  * `ceiling * (1 - jitter * r)`. Full jitter spreads a crowd of clients that lost the same server,
- * so they do not all come back in the same millisecond.
+ * so they do not all come back in the same millisecond. A server's `Retry-After` (`retryAfterMs`)
+ * is a floor, itself capped by `maxDelayMs` so a hostile or mistaken header cannot park the client:
+ * the delay is `max(drawn, min(retryAfterMs, maxDelayMs))`.
  * @example backoffDelay(3, defaultReconnectPolicy, () => 0.5) // 1000: ceiling 2000, halved
+ * @example backoffDelay(1, defaultReconnectPolicy, () => 0.5, 5_000) // 5000: Retry-After: 5
  */
-export function backoffDelay(attempt: number, policy: ReconnectPolicy, random: () => number): number {
+export function backoffDelay(attempt: number, policy: ReconnectPolicy, random: () => number, retryAfterMs?: number): number {
   const ceiling = backoffCeiling(attempt, policy);
-  return Math.round(ceiling * (1 - policy.jitter * random()));
+  const drawn = Math.round(ceiling * (1 - policy.jitter * random()));
+  if (retryAfterMs === undefined || !(retryAfterMs >= 0)) return drawn;
+  return Math.max(drawn, Math.min(policy.maxDelayMs, Math.round(retryAfterMs)));
 }

@@ -44,11 +44,13 @@ export interface CircleWsInput {
 
 /** Why the client is not connected, as plain data (the facade turns it into an error class). */
 export interface Failure {
-  /** A stable code: `AUTH_REFUSED`, `AUTH_LOCKED`, `NONCE_REFUSED`, `NONCE_REJECTED`, `SIGNING_FAILED`, `CONNECTION_FAILED`, `CONNECTION_LOST`, `TIMEOUT`, `LINK_DEAD`, `RECONNECT_EXHAUSTED`. */
+  /** A stable code: `AUTH_REFUSED`, `AUTH_LOCKED`, `NONCE_REFUSED`, `NONCE_REJECTED`, `SIGNING_FAILED`, `CONNECTION_FAILED`, `CONNECTION_LOST`, `TIMEOUT`, `LINK_DEAD`, `RECONNECT_EXHAUSTED`, `FRAME_TOO_LARGE` (an inbound frame over the limit), `SERVER_ERROR` (-32603 answering a handshake step). */
   code: string;
   message: string;
   /** HTTP status of a refused upgrade. */
   status?: number;
+  /** The refusal's `Retry-After`, in ms: the next backoff delay is at least this (capped by `maxDelayMs`). */
+  retryAfterMs?: number;
   /** WebSocket close code. */
   closeCode?: number;
 }
@@ -77,7 +79,19 @@ export interface CircleWsContext {
 /** Sent by the transport actor about its socket. */
 export type SocketEvent =
   | { type: 'socket.opened' }
-  | { type: 'socket.closed'; code: number; reason: string; status?: number; error?: string };
+  | {
+      type: 'socket.closed';
+      code: number;
+      reason: string;
+      status?: number;
+      error?: string;
+      /** A refused upgrade's `Retry-After`, in ms. */
+      retryAfterMs?: number;
+      /** A redirecting upgrade's `Location`. */
+      location?: string;
+      /** The client closed the socket: a frame from the server was over its inbound limit. */
+      inboundTooLarge?: boolean;
+    };
 
 export type CircleWsEvent =
   /** The application asks for a connection (also leaves `failed`). */
@@ -167,7 +181,8 @@ export const circleWsMachine = setup({
     countAttempt: assign({ attempt: ({ context }) => context.attempt + 1 }),
     /** Draws the jittered delay of the coming attempt. Injected with the client's random source. */
     planRetry: assign({
-      retryDelayMs: ({ context }) => (context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, Math.random)),
+      retryDelayMs: ({ context }) =>
+        context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, Math.random, context.lastFailure?.retryAfterMs),
     }),
     resetAttempts: assign({ attempt: 0 }),
     resetNonceRetries: assign({ nonceRetries: 0 }),
@@ -183,8 +198,10 @@ export const circleWsMachine = setup({
         closeCode: event.code,
       };
       if (event.status !== undefined) failure.status = event.status;
+      if (event.retryAfterMs !== undefined) failure.retryAfterMs = event.retryAfterMs;
       if (event.code === 1008) failure.code = 'AUTH_LOCKED';
       else if (isTerminalStatus(event.status)) failure.code = 'CONNECTION_FAILED';
+      else if (event.inboundTooLarge) failure.code = 'FRAME_TOO_LARGE';
       return { lastClose, lastFailure: failure };
     }),
     recordHandshakeError: assign({
@@ -216,7 +233,7 @@ export const circleWsMachine = setup({
   },
   guards: {
     hasKeyPair: ({ context }) => context.publicKey !== null,
-    /** 1008 (too many failed authentications) and 4xx upgrade refusals other than 408/429 end the story. */
+    /** 1008 (too many failed authentications), redirects (3xx) and 4xx upgrade refusals other than 408/429 end the story. */
     closeIsTerminal: ({ event }) =>
       event.type === 'socket.closed' && (event.code === 1008 || isTerminalStatus(event.status)),
     errorIsRefusal: ({ event }) => refusalCodes.has(codeOf((event as { error?: unknown }).error) ?? ''),
@@ -475,13 +492,24 @@ export const circleWsMachine = setup({
   },
 });
 
+/** A redirect is not followed (the client would send its signature to a server nobody chose) nor retried. */
 function isTerminalStatus(status: number | undefined): boolean {
-  return status !== undefined && status >= 400 && status < 500 && status !== 408 && status !== 429;
+  if (status === undefined) return false;
+  if (status >= 300 && status < 400) return true;
+  return status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
-function describeClose(event: { code: number; reason: string; status?: number; error?: string }): string {
-  if (event.status !== undefined) return `the server refused the WebSocket upgrade with HTTP ${event.status}`;
+function describeClose(event: { code: number; reason: string; status?: number; error?: string; retryAfterMs?: number; location?: string; inboundTooLarge?: boolean }): string {
+  if (event.status !== undefined) {
+    if (event.status >= 300 && event.status < 400) {
+      return `the server redirected the WebSocket upgrade with HTTP ${event.status} to ${event.location ?? '(no Location header)'}; redirects are not followed: connect to that URL if you trust it`;
+    }
+    const retry = event.retryAfterMs === undefined ? '' : ` (Retry-After: ${Math.ceil(event.retryAfterMs / 1000)} s)`;
+    return `the server refused the WebSocket upgrade with HTTP ${event.status}${retry}`;
+  }
+  if (event.inboundTooLarge) return `the server sent a frame over the client's inbound limit; the client closed the connection with 1009`;
   const parts = [`the connection closed with code ${event.code}`];
+  if (event.code === 1009 && !event.reason) parts.push('(message too big: the server refused a frame the client sent)');
   if (event.reason) parts.push(`(${event.reason})`);
   const text = parts.join(' ');
   return event.error ? `${text}: ${event.error}` : text;

@@ -16,8 +16,31 @@ export class CircleWsError extends Error {
 /** A bad argument given to the builder, a call or a helper (a type or range mistake by the caller). */
 export class InvalidArgumentError extends CircleWsError {
   override readonly name: string = 'InvalidArgumentError';
-  constructor(message: string) {
-    super('INVALID_ARGUMENT', message);
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('INVALID_ARGUMENT', message, options);
+  }
+}
+
+/**
+ * A frame over a size limit (code `FRAME_TOO_LARGE`).
+ * - `outbound`: a call whose request is larger than `withMaxFrameBytes` (rejected before anything is
+ *   sent or queued), or the call the server refused by closing with 1009 (never re-sent).
+ * - `inbound`: the server sent a frame larger than `withMaxInboundFrameBytes`; the socket was
+ *   closed with 1009 and the client backs off (seen as `client.lastError`).
+ * Not an `InvalidArgumentError`: the server's limit, or the server's frame, may be what is wrong.
+ */
+export class FrameTooLargeError extends CircleWsError {
+  override readonly name: string = 'FrameTooLargeError';
+  readonly direction: 'outbound' | 'inbound';
+  /** The frame's size in bytes, when known. */
+  readonly bytes: number | undefined;
+  /** The limit it passed, when known (a server's own limit is not). */
+  readonly limit: number | undefined;
+  constructor(direction: 'outbound' | 'inbound', message: string, details: { bytes?: number; limit?: number } = {}) {
+    super('FRAME_TOO_LARGE', message);
+    this.direction = direction;
+    this.bytes = details.bytes;
+    this.limit = details.limit;
   }
 }
 
@@ -75,6 +98,17 @@ export class RpcError extends CircleWsError {
     super('RPC_ERROR', `${message} (JSON-RPC error ${rpcCode})`);
     this.rpcCode = rpcCode;
     this.data = data;
+  }
+}
+
+/**
+ * The server failed internally (JSON-RPC -32603) while answering a handshake step: a transient
+ * fault, so the client backs off and tries again (seen as `client.lastError`).
+ */
+export class ServerError extends CircleWsError {
+  override readonly name: string = 'ServerError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SERVER_ERROR', message, options);
   }
 }
 
@@ -139,8 +173,8 @@ export class ProtocolError extends CircleWsError {
  */
 export class OutcomeUnknownError extends ConnectionLostError {
   override readonly name: string = 'OutcomeUnknownError';
-  constructor(method: string) {
-    super(`${method} was in flight when the connection dropped; the server may or may not have run it, so it was not re-sent`);
+  constructor(method: string, why = 'it is not marked safe to repeat') {
+    super(`${method} was in flight when the connection dropped; the server may or may not have run it, and it was not re-sent because ${why}`);
     (this as { code: string }).code = 'OUTCOME_UNKNOWN';
   }
 }

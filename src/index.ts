@@ -29,5 +29,5 @@ export { defaultNonceRule, maxNonceLength, type NonceRule } from './auth/nonce-r
 export * from './errors.js';
 export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logger.js';
 export { type WhoAmI } from './rpc/results.js';
-export type { CloseInfo, Transport, TransportFactory, TransportHandlers } from './transport/types.js';
+export type { CloseInfo, Transport, TransportFactory, TransportHandlers, TransportOptions } from './transport/types.js';
 export { browserTransport } from './transport/browser.js';

@@ -20,7 +20,10 @@ import {
   checkMs,
   checkReconnect,
   checkUrl,
+  checkFrameBytes,
   defaultKeepAlive,
+  defaultMaxFrameBytes,
+  defaultMaxInboundFrameBytes,
   defaultTimeouts,
   type Inspect,
   systemClock,
@@ -51,6 +54,8 @@ export class CircleWsClientBuilder {
   #random: () => number = Math.random;
   #inspect: Inspect | undefined;
   #queueLimit = defaultQueueLimit;
+  #maxFrameBytes = defaultMaxFrameBytes;
+  #maxInboundFrameBytes = defaultMaxInboundFrameBytes;
   #network: NetworkEvents | undefined = defaultNetworkEvents();
 
   /** @param url `ws://host:port/CIRCLE_PK` or `wss://…` */
@@ -80,6 +85,7 @@ export class CircleWsClientBuilder {
 
   /**
    * Reconnection with jittered exponential backoff (defaults: 500 ms, ×2, at most 30 s, full jitter, unlimited attempts). `false` turns it off.
+   * A `Retry-After` on a 429/503 upgrade refusal (Node) is a floor under the next delay, capped by `maxDelayMs`.
    * @example builder.withReconnect({ initialDelayMs: 250, maxAttempts: 20 })
    */
   withReconnect(options: Partial<ReconnectPolicy> | false): this {
@@ -196,6 +202,32 @@ export class CircleWsClientBuilder {
   }
 
   /**
+   * The largest request a call may send, in UTF-8 bytes of its JSON-RPC frame. A larger call
+   * rejects at once with `FrameTooLargeError` (code `FRAME_TOO_LARGE`, `direction: 'outbound'`)
+   * and is neither sent nor queued. Match it to the server's limit (a larger frame makes the
+   * server close with 1009, failing every call in flight).
+   * @default 1048576 (1 MiB, the protocol's limit)
+   * @example builder.withMaxFrameBytes(256 * 1024)
+   */
+  withMaxFrameBytes(bytes: number): this {
+    this.#maxFrameBytes = checkFrameBytes('withMaxFrameBytes', bytes);
+    return this;
+  }
+
+  /**
+   * The largest frame accepted from the server, in bytes. In Node a larger frame is refused from
+   * its header, before it is buffered: the socket closes with 1009 and the client backs off
+   * (`lastError` is a `FrameTooLargeError`, code `FRAME_TOO_LARGE`). Browsers cannot refuse a
+   * frame: one over the limit is dropped before parsing and logged as a warning.
+   * @default 4194304 (4 MiB)
+   * @example builder.withMaxInboundFrameBytes(16 * 1024 * 1024)
+   */
+  withMaxInboundFrameBytes(bytes: number): this {
+    this.#maxInboundFrameBytes = checkFrameBytes('withMaxInboundFrameBytes', bytes);
+    return this;
+  }
+
+  /**
    * Where `online`/`offline` events come from (default: the browser's `window`; none in Node); `false` ignores them.
    * `offline` while ready probes the link at once; `online` during backoff retries at once, keeping the failure counters.
    * @example builder.withNetworkEvents(false)
@@ -224,6 +256,8 @@ export class CircleWsClientBuilder {
         random: this.#random,
         inspect: this.#inspect,
         queueLimit: this.#queueLimit,
+        maxFrameBytes: this.#maxFrameBytes,
+        maxInboundFrameBytes: this.#maxInboundFrameBytes,
         network: this.#network,
       },
       signer,

@@ -22,17 +22,20 @@ import {
   CircleWsError,
   ConnectionFailedError,
   ConnectionLostError,
+  FrameTooLargeError,
   InvalidArgumentError,
   NotConnectedError,
   OutcomeUnknownError,
   QueueFullError,
   RpcError,
+  RpcErrorCode,
+  ServerError,
   TimeoutError,
 } from '../errors.js';
-import { decodeFrame, encodeRequest } from '../rpc/codec.js';
+import { decodeFrame, encodeRequest, exceedsBytes, utf8ByteLength } from '../rpc/codec.js';
 import { type Call, PendingCalls } from '../rpc/pending.js';
 import { authenticatedFrom, nonceFrom, playOutputFrom, type WhoAmI, whoamiFrom } from '../rpc/results.js';
-import type { Transport } from '../transport/types.js';
+import type { CloseInfo, Transport } from '../transport/types.js';
 import { CircleWsClientBuilder } from './builder.js';
 import { checkMs, type ResolvedOptions, stableAfterMs } from './options.js';
 
@@ -155,6 +158,7 @@ export class CircleWsClient {
           checkNonce(nonce, client.#options.nonceRule);
           if (link !== null && link === client.#link) client.#secrets = { link, nonce, signature: null };
         } catch (error) {
+          if (isServerFault(error)) throw serverFault('fetch_nonce', error);
           if (error instanceof RpcError) {
             throw new AuthError('NONCE_REFUSED', `the server would not issue a nonce: ${error.message}`, { cause: error });
           }
@@ -183,6 +187,7 @@ export class CircleWsClient {
             await client.#handshakeCall('authenticate', { pubkey: input.publicKey, signature }),
           );
         } catch (error) {
+          if (isServerFault(error)) throw serverFault('authenticate', error);
           if (error instanceof RpcError) {
             if (nonceExpired(error)) {
               throw new AuthError('NONCE_EXPIRED', `the nonce expired before the signature reached the server: ${error.message}`, { cause: error });
@@ -198,7 +203,9 @@ export class CircleWsClient {
     actions: {
       planRetry: assign({
         retryDelayMs: ({ context }) =>
-          context.reconnect === null ? 0 : backoffDelay(context.attempt, context.reconnect, CircleWsClient.#of(context).#options.random),
+          context.reconnect === null
+            ? 0
+            : backoffDelay(context.attempt, context.reconnect, CircleWsClient.#of(context).#options.random, context.lastFailure?.retryAfterMs),
       }),
       sendProbe: ({ context }) => CircleWsClient.#of(context).#sendProbe(),
       dropSocket: ({ context }) => CircleWsClient.#of(context).#link?.transport.terminate(),
@@ -329,17 +336,31 @@ export class CircleWsClient {
     } catch (error) {
       return Promise.reject(error);
     }
+    const id = String(++this.#nextId);
+    let frame: string;
+    try {
+      frame = encodeRequest(id, method, params);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const limit = this.#options.maxFrameBytes;
+    // Checked before anything is queued: the server would close with 1009, failing every call in flight.
+    if (exceedsBytes(frame, limit)) {
+      const bytes = utf8ByteLength(frame);
+      return Promise.reject(
+        new FrameTooLargeError('outbound', `${method} would be a ${bytes}-byte frame, over the ${limit}-byte limit (withMaxFrameBytes); it was not sent`, { bytes, limit }),
+      );
+    }
     const { signal } = options;
     if (signal?.aborted) return Promise.reject(new AbortError(`${method} was aborted before it was sent`));
     const refusal = this.#refusalForNewCalls();
     if (refusal) return Promise.reject(refusal);
 
     return new Promise<unknown>((resolve, reject) => {
-      const id = String(++this.#nextId);
       const call: Call = {
         id,
         method,
-        frame: encodeRequest(id, method, params),
+        frame,
         resolve,
         reject,
         timer: undefined,
@@ -479,16 +500,21 @@ export class CircleWsClient {
         pong: () => {
           if (this.#link === link) this.#heard();
         },
+        oversize: (byteLength, limit) => {
+          if (this.#link !== link) return;
+          this.#heard();
+          logger.warn('dropped an inbound frame over the limit, unread (withMaxInboundFrameBytes)', { bytes: byteLength, limit });
+        },
         close: (info) => {
           link.closed = true;
           link.markGone();
           if (this.#link !== link) return;
           this.#link = null;
           logger.info('socket closed', { code: info.code, reason: info.reason, ...(info.status ? { status: info.status } : {}), ...(info.error ? { error: info.error } : {}) });
-          this.#failInFlight();
+          this.#failInFlight(info);
           sendBack({ type: 'socket.closed', ...info });
         },
-      });
+      }, { maxInboundFrameBytes: this.#options.maxInboundFrameBytes });
     } catch (error) {
       // A factory that throws (a bad URL, no WebSocket in this runtime) is a closed socket, reported once the actor is running.
       const message = error instanceof Error ? error.message : String(error);
@@ -515,14 +541,32 @@ export class CircleWsClient {
    * The socket is gone with calls in flight. Never a silent re-send of a write: calls safe to
    * repeat go back to the queue (sent again once the session is ready), the rest reject with
    * `OutcomeUnknownError`; after `disconnect()` everything rejects with `NotConnectedError`.
+   * A close with 1009 (a frame too big for one side) re-sends nothing: the call that caused it
+   * cannot be told for sure, and re-sending it would fail the next session the same way. The
+   * largest call in flight, the likely cause of a server's 1009, rejects with `FrameTooLargeError`.
    */
-  #failInFlight(): void {
+  #failInFlight(close?: CloseInfo): void {
     this.#probeOut = false;
     const { logger } = this.#options;
-    for (const call of this.#pending.takeAll()) {
+    const calls = this.#pending.takeAll();
+    const tooBig = close?.code === 1009;
+    let suspect: Call | undefined;
+    if (tooBig && !close.inboundTooLarge) {
+      for (const call of calls) if (!call.internal && (!suspect || call.frame.length > suspect.frame.length)) suspect = call;
+    }
+    for (const call of calls) {
       if (this.#userStopped) this.#settle(call, new NotConnectedError(`the client was disconnected while ${call.method} was in flight`));
       else if (call.internal) this.#settle(call, new ConnectionLostError(`the connection dropped during ${call.method}`));
-      else if (call.idempotent) {
+      else if (call === suspect) {
+        const bytes = utf8ByteLength(call.frame);
+        const message = `the server closed the connection with 1009 (message too big) while ${call.method} (${bytes} bytes, the largest call in flight) was in flight; it was not re-sent`;
+        this.#settle(call, new FrameTooLargeError('outbound', message, { bytes }));
+      } else if (tooBig) {
+        const why = close.inboundTooLarge
+          ? 'a frame from the server was over the inbound limit (1009): an answer too big would fail the same way again'
+          : 'calls in flight at a 1009 close (message too big) are never re-sent';
+        this.#settle(call, new OutcomeUnknownError(call.method, why));
+      } else if (call.idempotent) {
         logger.info('will re-send after reconnecting (idempotent)', { method: call.method, id: call.id });
         this.#enqueue(call);
       } else this.#settle(call, new OutcomeUnknownError(call.method));
@@ -694,6 +738,10 @@ export class CircleWsClient {
         return new AuthError(failure.code, failure.message);
       case 'TIMEOUT':
         return new TimeoutError(failure.message);
+      case 'FRAME_TOO_LARGE':
+        return new FrameTooLargeError('inbound', failure.message, { limit: this.#options.maxInboundFrameBytes });
+      case 'SERVER_ERROR':
+        return new ServerError(failure.message);
       case 'CONNECTION_FAILED':
       case 'RECONNECT_EXHAUSTED': {
         const details: { status?: number; closeCode?: number } = {};
@@ -714,6 +762,15 @@ export class CircleWsClient {
 function nonceExpired(error: RpcError): boolean {
   const reason = typeof error.data === 'object' && error.data !== null ? (error.data as { reason?: unknown }).reason : undefined;
   return reason === 'expired' || /\bexpired\b/i.test(error.message);
+}
+
+/** An internal error (-32603) answering a handshake step is the server's hiccup, not a verdict on the key. */
+function isServerFault(error: unknown): error is RpcError {
+  return error instanceof RpcError && error.rpcCode === RpcErrorCode.InternalError;
+}
+
+function serverFault(step: string, error: RpcError): ServerError {
+  return new ServerError(`the server failed internally while answering ${step} (${error.message}); retrying with backoff`, { cause: error });
 }
 
 /** A short, log-safe form of a public key. */

@@ -56,6 +56,10 @@ export interface ResolvedOptions {
   inspect: Inspect | undefined;
   /** At most this many calls wait for the session to be ready. */
   queueLimit: number;
+  /** The largest request frame a call may make, in UTF-8 bytes. */
+  maxFrameBytes: number;
+  /** The largest frame accepted from the server, in bytes. */
+  maxInboundFrameBytes: number;
   /** Where `online`/`offline` events come from (a browser's `window`); undefined in Node. */
   network: NetworkEvents | undefined;
 }
@@ -67,6 +71,18 @@ export interface NetworkEvents {
 }
 
 export const defaultQueueLimit = 1_000;
+/** The protocol's frame limit (the reference server closes with 1009 above it). */
+export const defaultMaxFrameBytes = 1024 * 1024;
+/** Room for large script outputs, far below the 100 MiB `ws` would otherwise accept. */
+export const defaultMaxInboundFrameBytes = 4 * 1024 * 1024;
+
+/** A frame limit in bytes: a whole number from 1 KiB (every handshake frame fits) to 2^31-1. */
+export function checkFrameBytes(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1024 || value > 2 ** 31 - 1) {
+    throw new InvalidArgumentError(`${name} takes a whole number of bytes from 1024 to 2147483647, got ${String(value)}`);
+  }
+  return value;
+}
 
 /** The browser's `window` when there is one (it fires `online`/`offline`), else undefined. */
 export function defaultNetworkEvents(): NetworkEvents | undefined {

@@ -1,11 +1,14 @@
-import type { CloseInfo, Transport, TransportFactory, TransportHandlers } from './types.js';
+import { exceedsBytes, utf8ByteLength } from '../rpc/codec.js';
+import type { CloseInfo, Transport, TransportFactory, TransportHandlers, TransportOptions } from './types.js';
 
 /**
  * The browser transport, on the global `WebSocket`. Browsers cannot send ping frames (the client
- * probes with JSON-RPC instead) and hide the HTTP status of a refused upgrade.
+ * probes with JSON-RPC instead), hide the HTTP status of a refused upgrade, and cannot bound an
+ * inbound frame: one over `maxInboundFrameBytes` has already been received, so it is dropped
+ * before parsing and reported (the client logs it).
  * @example const client = CircleWsClient.builder(url).withTransport(browserTransport).build();
  */
-export const browserTransport: TransportFactory = (url: string, handlers: TransportHandlers): Transport => {
+export const browserTransport: TransportFactory = (url: string, handlers: TransportHandlers, options?: TransportOptions): Transport => {
   const Socket = (globalThis as { WebSocket?: typeof WebSocket }).WebSocket;
   if (!Socket) throw new TypeError('no global WebSocket in this runtime: inject a transport with withTransport()');
   const socket = new Socket(url);
@@ -21,8 +24,12 @@ export const browserTransport: TransportFactory = (url: string, handlers: Transp
   socket.onopen = () => handlers.open();
   socket.onmessage = (event: MessageEvent) => {
     const data: unknown = event.data;
-    if (typeof data === 'string') handlers.message(data);
-    else if (data instanceof ArrayBuffer) handlers.binary(data.byteLength);
+    const limit = options?.maxInboundFrameBytes;
+    if (typeof data === 'string') {
+      // Counting a huge frame's exact bytes would be work done for the peer: its length is a lower bound.
+      if (limit !== undefined && exceedsBytes(data, limit)) handlers.oversize(data.length > limit ? data.length : utf8ByteLength(data), limit);
+      else handlers.message(data);
+    } else if (data instanceof ArrayBuffer) handlers.binary(data.byteLength);
     else if (data instanceof Blob) handlers.binary(data.size);
   };
   socket.onerror = () => {

@@ -1,13 +1,20 @@
 import WebSocket from 'ws';
-import type { CloseInfo, Transport, TransportFactory, TransportHandlers } from './types.js';
+import { parseRetryAfter, printableLocation } from './http-refusal.js';
+import type { CloseInfo, Transport, TransportFactory, TransportHandlers, TransportOptions } from './types.js';
+
+/** `ws` would accept 100 MiB; the client's own default (`withMaxInboundFrameBytes`) applies when none is given. */
+const fallbackMaxPayload = 4 * 1024 * 1024;
 
 /**
- * The Node transport, on `ws`: it can send ping frames and it sees the HTTP status of a refused upgrade.
+ * The Node transport, on `ws`: it can send ping frames, it sees the HTTP status (and `Retry-After`,
+ * `Location`) of a refused upgrade, and it refuses an inbound frame over the limit from its header,
+ * before buffering it.
  * @example const client = CircleWsClient.builder(url).withTransport(nodeTransport).build();
  */
-export const nodeTransport: TransportFactory = (url: string, handlers: TransportHandlers): Transport => {
-  // Compression costs CPU on every frame and buys little for short JSON-RPC frames on the links we target.
-  const socket = new WebSocket(url, { perMessageDeflate: false });
+export const nodeTransport: TransportFactory = (url: string, handlers: TransportHandlers, options?: TransportOptions): Transport => {
+  // Compression costs CPU on every frame and buys little for short JSON-RPC frames on the links we
+  // target; off, it also leaves no inflated size to bound (maxPayload counts wire bytes).
+  const socket = new WebSocket(url, { perMessageDeflate: false, maxPayload: options?.maxInboundFrameBytes ?? fallbackMaxPayload });
   let closed = false;
   const finish = (info: CloseInfo): void => {
     if (closed) return;
@@ -15,7 +22,10 @@ export const nodeTransport: TransportFactory = (url: string, handlers: Transport
     handlers.close(info);
   };
   let status: number | undefined;
+  let retryAfterMs: number | undefined;
+  let location: string | undefined;
   let networkError: string | undefined;
+  let inboundTooLarge = false;
 
   socket.on('open', () => handlers.open());
   socket.on('message', (data, isBinary) => {
@@ -28,6 +38,8 @@ export const nodeTransport: TransportFactory = (url: string, handlers: Transport
   socket.on('pong', () => handlers.pong());
   socket.on('unexpected-response', (_request, response) => {
     status = response.statusCode;
+    retryAfterMs = parseRetryAfter(response.headers['retry-after'], Date.now());
+    location = printableLocation(response.headers.location);
     response.resume();
     // `ws` leaves the request open after an unexpected response; abort it so nothing lingers.
     socket.terminate();
@@ -35,10 +47,20 @@ export const nodeTransport: TransportFactory = (url: string, handlers: Transport
   socket.on('error', (error: Error) => {
     // `ws` emits 'error' before 'close'; remember it so the close carries the reason.
     networkError = error.message;
+    if ((error as { code?: unknown }).code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      // `ws` has sent close 1009 and would wait up to 30 s for the server's reply while discarding
+      // what it still sends; a peer that sends oversized frames gets no such courtesy.
+      inboundTooLarge = true;
+      socket.terminate();
+    }
   });
   socket.on('close', (code: number, reason: Buffer) => {
-    const info: CloseInfo = { code, reason: reason.toString() };
+    const info: CloseInfo = inboundTooLarge
+      ? { code: 1009, reason: 'inbound frame too large', inboundTooLarge: true }
+      : { code, reason: reason.toString() };
     if (status !== undefined) info.status = status;
+    if (retryAfterMs !== undefined) info.retryAfterMs = retryAfterMs;
+    if (location !== undefined) info.location = location;
     if (networkError !== undefined) info.error = networkError;
     finish(info);
   });

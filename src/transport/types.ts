@@ -12,6 +12,22 @@ export interface CloseInfo {
   status?: number;
   /** A short description of a network error (e.g. `connect ECONNREFUSED 127.0.0.1:8080`). */
   error?: string;
+  /** A refused upgrade's `Retry-After` (429/503), in ms from now (Node only). */
+  retryAfterMs?: number;
+  /** A redirecting upgrade's `Location` (3xx), trimmed and made printable (Node only). */
+  location?: string;
+  /** The client closed the socket (with 1009) because the server sent a frame over `maxInboundFrameBytes`. */
+  inboundTooLarge?: boolean;
+}
+
+/** What the client asks of every socket it opens. A transport that cannot honour an option ignores it. */
+export interface TransportOptions {
+  /**
+   * The largest inbound frame, in bytes. Where the socket can enforce it (`ws`'s `maxPayload`) a
+   * larger frame closes the socket with 1009 before it is buffered; where it cannot (browsers) the
+   * frame is dropped before parsing and reported through {@link TransportHandlers.oversize}.
+   */
+  maxInboundFrameBytes: number;
 }
 
 /** What a transport calls back into. Each is called at most as the socket's life allows: open once, close once. */
@@ -23,6 +39,8 @@ export interface TransportHandlers {
   binary(byteLength: number): void;
   /** A pong frame answering {@link Transport.ping}. */
   pong(): void;
+  /** A frame over `maxInboundFrameBytes` was dropped unread (a transport that cannot refuse it earlier). */
+  oversize(byteLength: number, limit: number): void;
   /** The socket is gone (after a close frame, a network error or a refused upgrade). Called exactly once. */
   close(info: CloseInfo): void;
 }
@@ -45,4 +63,4 @@ export interface Transport {
 }
 
 /** Opens a socket to `url`; the client calls it once per connection attempt. */
-export type TransportFactory = (url: string, handlers: TransportHandlers) => Transport;
+export type TransportFactory = (url: string, handlers: TransportHandlers, options?: TransportOptions) => Transport;
