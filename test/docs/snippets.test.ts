@@ -1,0 +1,283 @@
+/**
+ * Every code block of the docs, checked as a user would meet it.
+ *
+ * What is checked: every ```ts, ```tsx and ```js block (also spelled typescript, javascript, jsx,
+ * mjs) in README.md and docs/*.md. The line right above the opening fence decides what happens:
+ *
+ *   (no marker)                 type-checked: the block must be a complete module, imports included.
+ *   <!-- snippet: run -->       type-checked, then run with Node 20 against a live reference server.
+ *   <!-- snippet: excerpt -->   a fragment: skipped, and counted as skipped.
+ *
+ * Type-checking: each block becomes one module file (`.ts`, `.tsx`, or `.mjs` with checkJs) in a
+ * temporary consumer project whose `node_modules/circle-ws-client` links to this repository, so
+ * `circle-ws-client`, `/server`, `/testing`, `/react` and `/machine` resolve through
+ * package.json's `exports` to the BUILT `dist/` (vitest's global setup builds it), under
+ * `moduleResolution: nodenext`, `strict`, with the DOM and Node types both present. The other
+ * packages a block may import (react, @xstate/react, @statelyai/inspect, xstate) come from this
+ * repository's node_modules. All blocks are checked in one TypeScript program.
+ *
+ * Running: a runnable block is transpiled to JavaScript (types dropped, nothing else changed) and
+ * run as `node snippet.mjs` in a fresh directory of the consumer project, with a 20 s limit. It
+ * passes when it exits with 0 by itself (so it must disconnect and close what it opens). Before
+ * the run, the test starts a reference server (`createCircleServer`, 127.0.0.1, port 0, auth on)
+ * for a new circle and gives the block two things:
+ *   - the URL: every quoted URL whose path starts with the elided circle key `02ab…`
+ *     (e.g. 'ws://127.0.0.1:8080/02ab…circle-public-key') is replaced by the live server's URL
+ *     for its circle; a block that has such a URL must then have opened a connection to it;
+ *   - the key: `circle.key` in the working directory holds a fresh private key (64 hex, mode 0600).
+ * A block that needs neither (its own server, or the fake transport) runs as written.
+ *
+ * The summary line printed at the end gives the counts. docs/testing.md describes the convention
+ * for doc writers.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import ts from 'typescript';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, ensureDist } from '../../scripts/ensure-dist.mjs';
+import { generateKeypair } from '../../src/index.js';
+import { createCircleServer, type CircleServer } from '../../src/server/index.js';
+
+export type SnippetMode = 'check' | 'run' | 'excerpt';
+
+export interface Snippet {
+  /** The Markdown file, relative to the repository root. */
+  readonly doc: string;
+  /** 1-based line of the opening fence. */
+  readonly line: number;
+  readonly lang: string;
+  readonly code: string;
+  readonly mode: SnippetMode;
+}
+
+const LANGS: Record<string, '.ts' | '.tsx' | '.mjs'> = {
+  ts: '.ts',
+  typescript: '.ts',
+  tsx: '.tsx',
+  js: '.mjs',
+  javascript: '.mjs',
+  mjs: '.mjs',
+  jsx: '.tsx',
+};
+const MARKER = /^<!--\s*snippet:\s*(\S+)\s*-->$/;
+const FENCE = /^(`{3,}|~{3,})\s*([\w-]*)/;
+
+/**
+ * The checked code blocks of one Markdown text, with their marker. Throws on a marker that is
+ * unknown or not directly above a checked block, so a misplaced marker cannot silently turn
+ * a check off.
+ */
+export function extractSnippets(doc: string, markdown: string): Snippet[] {
+  const lines = markdown.split('\n');
+  const snippets: Snippet[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const text = lines[i] ?? '';
+    const marker = MARKER.exec(text.trim());
+    if (marker) {
+      const kind = marker[1];
+      if (kind !== 'run' && kind !== 'excerpt') throw new Error(`${doc}:${i + 1}: unknown snippet marker "${kind}" (use run or excerpt)`);
+      const next = FENCE.exec(lines[i + 1] ?? '');
+      if (!next || !((next[2] ?? '').toLowerCase() in LANGS)) {
+        throw new Error(`${doc}:${i + 1}: <!-- snippet: ${kind} --> must be the line right above a ts/tsx/js code fence`);
+      }
+      continue;
+    }
+    const fence = FENCE.exec(text);
+    if (!fence) continue;
+    const [, ticks = '```', info = ''] = fence;
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !(lines[i] ?? '').startsWith(ticks); i++) body.push(lines[i] ?? '');
+    if (i >= lines.length) throw new Error(`${doc}:${start + 1}: code fence never closed`);
+    const lang = info.toLowerCase();
+    if (!(lang in LANGS)) continue;
+    const above = MARKER.exec((lines[start - 1] ?? '').trim())?.[1];
+    snippets.push({ doc, line: start + 1, lang, code: body.join('\n'), mode: above === 'run' || above === 'excerpt' ? above : 'check' });
+  }
+  return snippets;
+}
+
+/** README.md and every docs/*.md, in a stable order. */
+export function docFiles(root: string): string[] {
+  const docs = readdirSync(path.join(root, 'docs'))
+    .filter((name) => name.endsWith('.md'))
+    .sort()
+    .map((name) => `docs/${name}`);
+  return ['README.md', ...docs];
+}
+
+/** Quoted URLs whose path starts with the elided circle key: the placeholder runnable blocks use. */
+const PLACEHOLDER_URL = /(['"`])wss?:\/\/[^'"`\s]*\/02ab…[^'"`\s]*\1/g;
+
+/** What the test substitutes in a runnable block before running it. */
+export function substituteUrl(code: string, url: string): { code: string; count: number } {
+  let count = 0;
+  const replaced = code.replace(PLACEHOLDER_URL, () => {
+    count++;
+    return JSON.stringify(url);
+  });
+  return { code: replaced, count };
+}
+
+/**
+ * A consumer project in a temporary directory: `node_modules/circle-ws-client` links to the
+ * repository (so `exports` and `dist/` are used as published), every other package links to
+ * the repository's copy.
+ */
+export function makeConsumer(root: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'circle-ws-snippets-'));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'docs-snippets', private: true, type: 'module' }));
+  const modules = path.join(dir, 'node_modules');
+  mkdirSync(modules);
+  for (const name of readdirSync(path.join(root, 'node_modules'))) {
+    if (name.startsWith('.') || name === 'circle-ws-client') continue;
+    symlinkSync(path.join(root, 'node_modules', name), path.join(modules, name), 'dir');
+  }
+  symlinkSync(root, path.join(modules, 'circle-ws-client'), 'dir');
+  return dir;
+}
+
+export const compilerOptions: ts.CompilerOptions = {
+  target: ts.ScriptTarget.ES2022,
+  module: ts.ModuleKind.NodeNext,
+  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  lib: ['lib.es2022.d.ts', 'lib.dom.d.ts', 'lib.dom.iterable.d.ts', 'lib.esnext.disposable.d.ts'],
+  types: ['node'],
+  strict: true,
+  noEmit: true,
+  jsx: ts.JsxEmit.ReactJSX,
+  allowJs: true,
+  checkJs: true,
+  esModuleInterop: true,
+  skipLibCheck: true,
+  isolatedModules: true,
+  verbatimModuleSyntax: true,
+};
+
+/** Writes each block as a module and type-checks them all in one program; messages per block. */
+export function typeCheck(dir: string, snippets: readonly Snippet[]): { perSnippet: Map<Snippet, string[]>; global: string[] } {
+  const files = new Map<string, Snippet>();
+  mkdirSync(path.join(dir, 'snippets'), { recursive: true });
+  for (const snippet of snippets) {
+    const name = `${snippet.doc.replace(/[^\w]+/g, '-')}-L${snippet.line}${LANGS[snippet.lang]}`;
+    const file = path.join(dir, 'snippets', name);
+    // `export {}` makes a block without imports a module too, so blocks never share a scope.
+    writeFileSync(file, `${snippet.code}\nexport {};\n`);
+    files.set(path.resolve(file), snippet);
+  }
+  const program = ts.createProgram({ rootNames: [...files.keys()], options: { ...compilerOptions, baseUrl: undefined } });
+  const perSnippet = new Map<Snippet, string[]>(snippets.map((snippet) => [snippet, []]));
+  const global: string[] = [];
+  for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
+    const message = ts.flattenDiagnosticMessageText(diagnostic.messageText, '\n');
+    const snippet = diagnostic.file ? files.get(path.resolve(diagnostic.file.fileName)) : undefined;
+    if (snippet && diagnostic.file && diagnostic.start !== undefined) {
+      const { line, character } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start);
+      // Line 1 of the block is the line after its fence.
+      perSnippet.get(snippet)?.push(`${snippet.doc}:${snippet.line + 1 + line}:${character + 1} TS${diagnostic.code}: ${message}`);
+    } else {
+      global.push(`${diagnostic.file?.fileName ?? '(program)'} TS${diagnostic.code}: ${message}`);
+    }
+  }
+  return { perSnippet, global };
+}
+
+/** Runs `node file` in `cwd`; resolves with how it ended (never rejects). */
+function runNode(file: string, cwd: string, timeoutMs: number): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    // Asynchronous on purpose: the reference server lives in this process and must keep answering.
+    const child = spawn(process.execPath, [file], { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+const snippets = docFiles(ROOT).flatMap((doc) => extractSnippets(doc, readFileSync(path.join(ROOT, doc), 'utf8')));
+const checked = snippets.filter((snippet) => snippet.mode !== 'excerpt');
+const runnable = snippets.filter((snippet) => snippet.mode === 'run');
+const excerpts = snippets.filter((snippet) => snippet.mode === 'excerpt');
+const label = (snippet: Snippet) => `${snippet.doc}:${snippet.line} (${snippet.lang})`;
+
+let consumer = '';
+let result: ReturnType<typeof typeCheck> | undefined;
+
+beforeAll(() => {
+  ensureDist();
+  consumer = makeConsumer(ROOT);
+  const started = performance.now();
+  result = typeCheck(consumer, checked);
+  console.log(`docs snippets: ${checked.length} blocks type-checked in one program in ${Math.round(performance.now() - started)} ms`);
+}, 120_000);
+
+afterAll(() => {
+  console.log(`docs snippets: ${snippets.length} blocks: ${checked.length} type-checked, ${runnable.length} of them run, ${excerpts.length} excerpts skipped`);
+  if (consumer) rmSync(consumer, { recursive: true, force: true });
+});
+
+describe('docs code blocks', () => {
+  it('finds the blocks and every one is classified', () => {
+    expect(checked.length).toBeGreaterThan(5);
+    expect(runnable.length).toBeGreaterThan(0);
+    expect(checked.length + excerpts.length).toBe(snippets.length);
+    // The consumer resolves the package to this repository's build, not to a copy.
+    expect(ts.resolveModuleName('circle-ws-client/server', path.join(consumer, 'snippets', 'x.ts'), compilerOptions, ts.sys).resolvedModule?.resolvedFileName).toBe(
+      path.join(ROOT, 'dist/src/server/index.d.ts'),
+    );
+  });
+
+  it('the program has no error outside the blocks', () => {
+    expect(result?.global).toEqual([]);
+  });
+
+  it.each(checked.map((snippet) => [label(snippet), snippet] as const))('%s type-checks against the built package', (_, snippet) => {
+    expect(result?.perSnippet.get(snippet)).toEqual([]);
+  });
+
+  describe.runIf(runnable.length > 0)('runnable blocks', () => {
+    let server: CircleServer;
+    const circle = generateKeypair().publicKeyCompressed;
+    let opened = 0;
+
+    beforeAll(async () => {
+      const count = (message: string) => {
+        if (message === 'connection opened') opened++;
+      };
+      server = await createCircleServer({ port: 0, circles: [circle], logger: { debug() {}, info: count, warn() {}, error() {} } });
+    });
+    afterAll(async () => {
+      await server?.close();
+    });
+
+    it.each(runnable.map((snippet, index) => [label(snippet), snippet, index] as const))(
+      '%s runs against the reference server',
+      async (_, snippet, index) => {
+        const cwd = path.join(consumer, `run-${index}`);
+        mkdirSync(cwd);
+        writeFileSync(path.join(cwd, 'circle.key'), `${generateKeypair().privateKey}\n`, { mode: 0o600 });
+        const { code, count } = substituteUrl(snippet.code, server.urlFor(circle));
+        const js = ts.transpileModule(code, {
+          compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ESNext, jsx: ts.JsxEmit.ReactJSX, verbatimModuleSyntax: false },
+          fileName: `snippet${LANGS[snippet.lang]}`,
+        }).outputText;
+        const file = path.join(cwd, 'snippet.mjs');
+        writeFileSync(file, js);
+        const before = opened;
+        const run = await runNode(file, cwd, 20_000);
+        const context = `${label(snippet)} exited ${run.code ?? run.signal}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
+        expect(run.signal, context).toBeNull();
+        expect(run.code, context).toBe(0);
+        if (count > 0) expect(opened - before, `${label(snippet)} never reached ${server.urlFor(circle)}`).toBeGreaterThan(0);
+      },
+      30_000,
+    );
+  });
+});
