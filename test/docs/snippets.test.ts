@@ -207,6 +207,18 @@ const runnable = snippets.filter((snippet) => snippet.mode === 'run');
 const excerpts = snippets.filter((snippet) => snippet.mode === 'excerpt');
 const label = (snippet: Snippet) => `${snippet.doc}:${snippet.line} (${snippet.lang})`;
 
+/**
+ * A block that must fail, checked in the same program: if the package's types stopped resolving
+ * (everything `any`) or diagnostics were lost, the docs' blocks would pass for nothing.
+ */
+const canary: Snippet = {
+  doc: '(canary)',
+  line: 1,
+  lang: 'ts',
+  code: "import { CircleWsClient } from 'circle-ws-client';\nCircleWsClient.builder('ws://x/02ab').withKeypair(42);",
+  mode: 'check',
+};
+
 let consumer = '';
 let result: ReturnType<typeof typeCheck> | undefined;
 
@@ -214,7 +226,7 @@ beforeAll(() => {
   ensureDist();
   consumer = makeConsumer(ROOT);
   const started = performance.now();
-  result = typeCheck(consumer, checked);
+  result = typeCheck(consumer, [...checked, canary]);
   console.log(`docs snippets: ${checked.length} blocks type-checked in one program in ${Math.round(performance.now() - started)} ms`);
 }, 120_000);
 
@@ -232,6 +244,10 @@ describe('docs code blocks', () => {
     expect(ts.resolveModuleName('circle-ws-client/server', path.join(consumer, 'snippets', 'x.ts'), compilerOptions, ts.sys).resolvedModule?.resolvedFileName).toBe(
       path.join(ROOT, 'dist/src/server/index.d.ts'),
     );
+  });
+
+  it('the same program catches a wrong call into the package (the canary block)', () => {
+    expect(result?.perSnippet.get(canary)?.join('\n')).toMatch(/TS2345: Argument of type 'number' is not assignable to parameter of type 'string'/);
   });
 
   it('the program has no error outside the blocks', () => {
@@ -279,5 +295,34 @@ describe('docs code blocks', () => {
       },
       30_000,
     );
+  });
+});
+
+describe('extractSnippets', () => {
+  const doc = (lines: string[]) => lines.join('\n');
+
+  it('reads each marker from the line right above the fence; other languages are not blocks', () => {
+    const found = extractSnippets(
+      'x.md',
+      doc(['```ts', 'a', '```', '<!-- snippet: run -->', '```js', 'b', '```', '<!-- snippet: excerpt -->', '```tsx', 'c', '```', '```sh', 'd', '```', '```json', '{}', '```']),
+    );
+    expect(found.map(({ line, lang, code, mode }) => ({ line, lang, code, mode }))).toEqual([
+      { line: 1, lang: 'ts', code: 'a', mode: 'check' },
+      { line: 5, lang: 'js', code: 'b', mode: 'run' },
+      { line: 9, lang: 'tsx', code: 'c', mode: 'excerpt' },
+    ]);
+  });
+
+  it('refuses a marker that is not right above a checked fence, or unknown', () => {
+    expect(() => extractSnippets('x.md', doc(['<!-- snippet: run -->', '', '```ts', 'a', '```']))).toThrow(/x\.md:1: .* must be the line right above/);
+    expect(() => extractSnippets('x.md', doc(['<!-- snippet: run -->', '```sh', 'a', '```']))).toThrow(/must be the line right above/);
+    expect(() => extractSnippets('x.md', doc(['<!-- snippet: skip -->', '```ts', 'a', '```']))).toThrow(/unknown snippet marker "skip"/);
+    expect(() => extractSnippets('x.md', doc(['```ts', 'a']))).toThrow(/never closed/);
+  });
+
+  it('replaces each placeholder URL (path starting 02ab…) and leaves other URLs alone', () => {
+    const { code, count } = substituteUrl("a('ws://127.0.0.1:8080/02ab…circle-public-key'); b(\"wss://circle.example.org/02ab…\"); c('ws://test/02ab');", 'ws://127.0.0.1:1/03cd');
+    expect(count).toBe(2);
+    expect(code).toBe('a("ws://127.0.0.1:1/03cd"); b("ws://127.0.0.1:1/03cd"); c(\'ws://test/02ab\');');
   });
 });
