@@ -17,7 +17,7 @@
  * repository's node_modules. All blocks are checked in one TypeScript program.
  *
  * Running: a runnable block is transpiled to JavaScript (types dropped, nothing else changed) and
- * run as `node snippet.mjs` in a fresh directory of the consumer project, with a 20 s limit. It
+ * run as `node snippet.mjs` in a fresh directory of the consumer project, with a 30 s limit. It
  * passes when it exits with 0 by itself (so it must disconnect and close what it opens). Before
  * the run, the test starts a reference server (`createCircleServer`, 127.0.0.1, port 0, auth on)
  * for a new circle and gives the block two things:
@@ -287,13 +287,14 @@ describe('docs code blocks', () => {
         const file = path.join(cwd, 'snippet.mjs');
         writeFileSync(file, js);
         const before = opened;
-        const run = await runNode(file, cwd, 20_000);
-        const context = `${label(snippet)} exited ${run.code ?? run.signal}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
+        const run = await runNode(file, cwd, 30_000);
+        const how = run.signal ? `was killed after 30 s (${run.signal}): it left a socket or timer open; disconnect and close what it opens` : `exited ${run.code}`;
+        const context = `${label(snippet)} ${how}\n--- stdout\n${run.stdout}--- stderr\n${run.stderr}`;
         expect(run.signal, context).toBeNull();
         expect(run.code, context).toBe(0);
         if (count > 0) expect(opened - before, `${label(snippet)} never reached ${server.urlFor(circle)}`).toBeGreaterThan(0);
       },
-      30_000,
+      45_000,
     );
   });
 });
