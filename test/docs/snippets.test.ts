@@ -40,9 +40,9 @@ import { ROOT, ensureDist } from '../../scripts/ensure-dist.mjs';
 import { generateKeypair } from '../../src/index.js';
 import { createCircleServer, type CircleServer } from '../../src/server/index.js';
 
-export type SnippetMode = 'check' | 'run' | 'excerpt';
+type SnippetMode = 'check' | 'run' | 'excerpt';
 
-export interface Snippet {
+interface Snippet {
   /** The Markdown file, relative to the repository root. */
   readonly doc: string;
   /** 1-based line of the opening fence. */
@@ -69,7 +69,7 @@ const FENCE = /^(`{3,}|~{3,})\s*([\w-]*)/;
  * unknown or not directly above a checked block, so a misplaced marker cannot silently turn
  * a check off.
  */
-export function extractSnippets(doc: string, markdown: string): Snippet[] {
+function extractSnippets(doc: string, markdown: string): Snippet[] {
   const lines = markdown.split('\n');
   const snippets: Snippet[] = [];
   for (let i = 0; i < lines.length; i++) {
@@ -100,7 +100,7 @@ export function extractSnippets(doc: string, markdown: string): Snippet[] {
 }
 
 /** README.md and every docs/*.md, in a stable order. */
-export function docFiles(root: string): string[] {
+function docFiles(root: string): string[] {
   const docs = readdirSync(path.join(root, 'docs'))
     .filter((name) => name.endsWith('.md'))
     .sort()
@@ -112,7 +112,7 @@ export function docFiles(root: string): string[] {
 const PLACEHOLDER_URL = /(['"`])wss?:\/\/[^'"`\s]*\/02ab…[^'"`\s]*\1/g;
 
 /** What the test substitutes in a runnable block before running it. */
-export function substituteUrl(code: string, url: string): { code: string; count: number } {
+function substituteUrl(code: string, url: string): { code: string; count: number } {
   let count = 0;
   const replaced = code.replace(PLACEHOLDER_URL, () => {
     count++;
@@ -126,7 +126,7 @@ export function substituteUrl(code: string, url: string): { code: string; count:
  * repository (so `exports` and `dist/` are used as published), every other package links to
  * the repository's copy.
  */
-export function makeConsumer(root: string): string {
+function makeConsumer(root: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'circle-ws-snippets-'));
   writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'docs-snippets', private: true, type: 'module' }));
   const modules = path.join(dir, 'node_modules');
@@ -139,7 +139,7 @@ export function makeConsumer(root: string): string {
   return dir;
 }
 
-export const compilerOptions: ts.CompilerOptions = {
+const compilerOptions: ts.CompilerOptions = {
   target: ts.ScriptTarget.ES2022,
   module: ts.ModuleKind.NodeNext,
   moduleResolution: ts.ModuleResolutionKind.NodeNext,
@@ -157,7 +157,7 @@ export const compilerOptions: ts.CompilerOptions = {
 };
 
 /** Writes each block as a module and type-checks them all in one program; messages per block. */
-export function typeCheck(dir: string, snippets: readonly Snippet[]): { perSnippet: Map<Snippet, string[]>; global: string[] } {
+function typeCheck(dir: string, snippets: readonly Snippet[]): { perSnippet: Map<Snippet, string[]>; global: string[] } {
   const files = new Map<string, Snippet>();
   mkdirSync(path.join(dir, 'snippets'), { recursive: true });
   for (const snippet of snippets) {
@@ -167,7 +167,7 @@ export function typeCheck(dir: string, snippets: readonly Snippet[]): { perSnipp
     writeFileSync(file, `${snippet.code}\nexport {};\n`);
     files.set(path.resolve(file), snippet);
   }
-  const program = ts.createProgram({ rootNames: [...files.keys()], options: { ...compilerOptions, baseUrl: undefined } });
+  const program = ts.createProgram({ rootNames: [...files.keys()], options: compilerOptions });
   const perSnippet = new Map<Snippet, string[]>(snippets.map((snippet) => [snippet, []]));
   const global: string[] = [];
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
