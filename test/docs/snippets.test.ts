@@ -14,7 +14,10 @@
  * package.json's `exports` to the BUILT `dist/` (vitest's global setup builds it), under
  * `moduleResolution: nodenext`, `strict`, with the DOM and Node types both present. The other
  * packages a block may import (react, @xstate/react, @statelyai/inspect, xstate) come from this
- * repository's node_modules. All blocks are checked in one TypeScript program.
+ * repository's node_modules. All blocks are checked in one TypeScript program. The blocks of
+ * docs/frontend.md (the browser page) that import no `node:` module are checked a second time, in
+ * a second program, as a browser app's code: `moduleResolution: bundler` with the `browser`
+ * condition, and no Node types.
  *
  * Running: a runnable block is transpiled to JavaScript (types dropped, nothing else changed) and
  * run as `node snippet.mjs` in a fresh directory of the consumer project, with a 30 s limit. It
@@ -156,18 +159,30 @@ const compilerOptions: ts.CompilerOptions = {
   verbatimModuleSyntax: true,
 };
 
+/**
+ * Browser code as a Vite or webpack app type-checks it: bundler resolution with the `browser`
+ * condition (the root then resolves to the browser entry's types), and no Node types at all.
+ */
+const browserCompilerOptions: ts.CompilerOptions = {
+  ...compilerOptions,
+  module: ts.ModuleKind.ESNext,
+  moduleResolution: ts.ModuleResolutionKind.Bundler,
+  customConditions: ['browser'],
+  types: [],
+};
+
 /** Writes each block as a module and type-checks them all in one program; messages per block. */
-function typeCheck(dir: string, snippets: readonly Snippet[]): { perSnippet: Map<Snippet, string[]>; global: string[] } {
+function typeCheck(dir: string, snippets: readonly Snippet[], options: ts.CompilerOptions): { perSnippet: Map<Snippet, string[]>; global: string[] } {
   const files = new Map<string, Snippet>();
-  mkdirSync(path.join(dir, 'snippets'), { recursive: true });
+  mkdirSync(dir, { recursive: true });
   for (const snippet of snippets) {
     const name = `${snippet.doc.replace(/[^\w]+/g, '-')}-L${snippet.line}${LANGS[snippet.lang]}`;
-    const file = path.join(dir, 'snippets', name);
+    const file = path.join(dir, name);
     // `export {}` makes a block without imports a module too, so blocks never share a scope.
     writeFileSync(file, `${snippet.code}\nexport {};\n`);
     files.set(path.resolve(file), snippet);
   }
-  const program = ts.createProgram({ rootNames: [...files.keys()], options: compilerOptions });
+  const program = ts.createProgram({ rootNames: [...files.keys()], options });
   const perSnippet = new Map<Snippet, string[]>(snippets.map((snippet) => [snippet, []]));
   const global: string[] = [];
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
@@ -220,14 +235,22 @@ const canary: Snippet = {
 };
 
 let consumer = '';
+/**
+ * docs/frontend.md is the browser page: its blocks that import no `node:` module are checked a
+ * second time, as browser code.
+ */
+const browserBlocks = checked.filter((snippet) => snippet.doc === 'docs/frontend.md' && !/from ['"]node:/.test(snippet.code));
+
 let result: ReturnType<typeof typeCheck> | undefined;
+let browserResult: ReturnType<typeof typeCheck> | undefined;
 
 beforeAll(() => {
   ensureDist();
   consumer = makeConsumer(ROOT);
   const started = performance.now();
-  result = typeCheck(consumer, [...checked, canary]);
-  console.log(`docs snippets: ${checked.length} blocks type-checked in one program in ${Math.round(performance.now() - started)} ms`);
+  result = typeCheck(path.join(consumer, 'snippets'), [...checked, canary], compilerOptions);
+  browserResult = typeCheck(path.join(consumer, 'browser-snippets'), browserBlocks, browserCompilerOptions);
+  console.log(`docs snippets: ${checked.length} blocks type-checked in one program (and ${browserBlocks.length} as browser code in a second) in ${Math.round(performance.now() - started)} ms`);
 }, 120_000);
 
 afterAll(() => {
@@ -244,6 +267,10 @@ describe('docs code blocks', () => {
     expect(ts.resolveModuleName('circle-ws-client/server', path.join(consumer, 'snippets', 'x.ts'), compilerOptions, ts.sys).resolvedModule?.resolvedFileName).toBe(
       path.join(ROOT, 'dist/src/server/index.d.ts'),
     );
+    // …and browser code gets the browser entry's types.
+    expect(ts.resolveModuleName('circle-ws-client', path.join(consumer, 'browser-snippets', 'x.ts'), browserCompilerOptions, ts.sys).resolvedModule?.resolvedFileName).toBe(
+      path.join(ROOT, 'dist/src/index.d.ts'),
+    );
   });
 
   it('the same program catches a wrong call into the package (the canary block)', () => {
@@ -252,10 +279,15 @@ describe('docs code blocks', () => {
 
   it('the program has no error outside the blocks', () => {
     expect(result?.global).toEqual([]);
+    expect(browserResult?.global).toEqual([]);
   });
 
   it.each(checked.map((snippet) => [label(snippet), snippet] as const))('%s type-checks against the built package', (_, snippet) => {
     expect(result?.perSnippet.get(snippet)).toEqual([]);
+  });
+
+  it.each(browserBlocks.map((snippet) => [label(snippet), snippet] as const))('%s type-checks as browser code (bundler, browser condition, no Node types)', (_, snippet) => {
+    expect(browserResult?.perSnippet.get(snippet)).toEqual([]);
   });
 
   describe.runIf(runnable.length > 0)('runnable blocks', () => {
