@@ -171,6 +171,8 @@ const browserCompilerOptions: ts.CompilerOptions = {
   types: [],
 };
 
+const parsed = new Map<string, ts.SourceFile>();
+
 /** Writes each block as a module and type-checks them all in one program; messages per block. */
 function typeCheck(dir: string, snippets: readonly Snippet[], options: ts.CompilerOptions): { perSnippet: Map<Snippet, string[]>; global: string[] } {
   const files = new Map<string, Snippet>();
@@ -182,7 +184,19 @@ function typeCheck(dir: string, snippets: readonly Snippet[], options: ts.Compil
     writeFileSync(file, `${snippet.code}\nexport {};\n`);
     files.set(path.resolve(file), snippet);
   }
-  const program = ts.createProgram({ rootNames: [...files.keys()], options });
+  const host = ts.createCompilerHost(options);
+  const read = host.getSourceFile.bind(host);
+  // The two programs share their parsed files (the DOM and ES libraries are most of the time).
+  host.getSourceFile = (fileName, language, ...rest) => {
+    const key = `${fileName}\0${typeof language === 'object' ? `${language.languageVersion}:${language.impliedNodeFormat}` : language}`;
+    let file = parsed.get(key);
+    if (!file) {
+      file = read(fileName, language, ...rest);
+      if (file && fileName.endsWith('.d.ts')) parsed.set(key, file);
+    }
+    return file;
+  };
+  const program = ts.createProgram({ rootNames: [...files.keys()], options, host });
   const perSnippet = new Map<Snippet, string[]>(snippets.map((snippet) => [snippet, []]));
   const global: string[] = [];
   for (const diagnostic of ts.getPreEmitDiagnostics(program)) {
