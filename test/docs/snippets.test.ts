@@ -19,8 +19,8 @@
  * a second program, as a browser app's code: `moduleResolution: bundler` with the `browser`
  * condition, and no Node types.
  *
- * Running: a runnable block is transpiled to JavaScript (types dropped, nothing else changed) and
- * run as `node snippet.mjs` in a fresh directory of the consumer project, with a 30 s limit. It
+ * Running: a runnable block is compiled by TypeScript to ES2022 JavaScript, as `tsc` would for
+ * Node 20 (types dropped, `await using` lowered to try/finally), and run as `node snippet.mjs` in a fresh directory of the consumer project, with a 30 s limit. It
  * passes when it exits with 0 by itself (so it must disconnect and close what it opens). Before
  * the run, the test starts a reference server (`createCircleServer`, 127.0.0.1, port 0, auth on)
  * for a new circle and gives the block two things:
