@@ -20,8 +20,9 @@
  * condition, and no Node types.
  *
  * Running: a runnable block is compiled by TypeScript to ES2022 JavaScript, as `tsc` would for
- * Node 20 (types dropped, `await using` lowered to try/finally), and run as `node snippet.mjs` in a fresh directory of the consumer project, with a 30 s limit. It
- * passes when it exits with 0 by itself (so it must disconnect and close what it opens). Before
+ * Node 20 (types dropped, `await using` lowered to try/finally), and run as `node snippet.mjs` in
+ * a fresh directory of the consumer project, with a 30 s limit. It passes when it exits with 0 by
+ * itself (so it must disconnect and close what it opens). Before
  * the run, the test starts a reference server (`createCircleServer`, 127.0.0.1, port 0, auth on)
  * for a new circle and gives the block two things:
  *   - the URL: every quoted URL whose path starts with the elided circle key `02ab…`
