@@ -5,3 +5,4 @@
  */
 export { FakeSocket, FakeTransport, type SentRequest } from './fake-transport.js';
 export { ManualClock, type ScheduledTimer } from './manual-clock.js';
+export { flushMicrotasks } from './flush.js';
