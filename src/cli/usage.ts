@@ -191,5 +191,5 @@ URL is ws://HOST:PORT/CIRCLE_PK. The private key comes from --key-file FILE (mod
 CIRCLE_WS_KEY environment variable, never from an argument: other users can read process
 arguments.
 
-Exit status: 0 success, 1 failure, 2 usage error.
+Exit status: 0 success, 1 failure, 2 usage error; connect exits 130 on Ctrl-C, 143 on SIGTERM.
 `;
