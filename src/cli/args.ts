@@ -272,7 +272,7 @@ export function parseParams(text: string | undefined): Record<string, unknown> {
     value = JSON.parse(text);
   } catch (error) {
     // V8 quotes a piece of the input in its message; the input may hold a secret, so drop it.
-    const reason = (error as Error).message.replace(/, ".*" is not valid JSON$/s, '');
+    const reason = (error as Error).message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
     throw new UsageError(`the params are not valid JSON (${reason}); quote them, as in '{"script":"1 + 1"}'`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -72,6 +72,17 @@ describe('a misplaced private key is refused where it was put, and never shown',
     expect(connections).toBe(before);
   });
 
+  it('malformed JSON params are refused without quoting them (they may hold a key)', async () => {
+    const inputs = [`{"key": ${KEY}z}`, `${KEY}z`, `{"a": 1, "b": "${'x'.repeat(60)}", "key": ${KEY}z}`, `x${KEY}`];
+    const outcomes = await Promise.all(inputs.map((json) => runCli(['call', url(), 'whoami', json])));
+    for (const outcome of outcomes) {
+      expect(outcome.code).toBe(2);
+      expect(outcome.stderr).toMatch(/^circle-ws call: the params are not valid JSON \([^"]*\); quote them/);
+      expectNoKey(outcome.stdout + outcome.stderr, KEY);
+      expect(outcome.stderr).not.toContain(KEY.slice(0, 8));
+    }
+  });
+
   it('does not mistake a circle public key (66 or 130 hex characters) for a private key', async () => {
     const closed = await closedPort();
     const compressed = await runCli(['call', `ws://127.0.0.1:${closed}/${CIRCLE}`, 'whoami', '--timeout', '2000']);
