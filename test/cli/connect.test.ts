@@ -14,13 +14,13 @@ afterEach(killChildren);
 const me = generateKeypair();
 const withKey = cliEnv({ CIRCLE_WS_KEY: me.privateKey });
 
-describe('circle-ws connect exit statuses', () => {
+describe('circle-ws connect exit statuses', { timeout: 60_000 }, () => {
   it('Ctrl-C (SIGINT) at the prompt of an authenticated session exits 130', async () => {
     const { circle } = await startServe();
     // stdin stays open: the session waits at its prompt as it would in a terminal.
     const session = startCli(['connect', circle], { env: withKey });
-    await session.waitFor(/^\[authenticated\]$/m);
-    await session.waitFor(/^type "help" for commands$/m);
+    await session.waitFor(/^\[authenticated\]$/m, 30_000);
+    await session.waitFor(/^type "help" for commands$/m, 30_000);
     session.child.kill('SIGINT');
     const exit = await session.exited;
     expect(exit.signal).toBeNull();
@@ -33,7 +33,7 @@ describe('circle-ws connect exit statuses', () => {
     const port = await closedPort();
     const session = startCli(['connect', `ws://127.0.0.1:${port}/${me.publicKeyCompressed}`], { env: withKey });
     // The interactive client retries forever; the first backoff proves it is mid-attempt.
-    await session.waitFor(/^\[backoff/m);
+    await session.waitFor(/^\[backoff/m, 30_000);
     session.child.kill('SIGINT');
     const exit = await session.exited;
     expect(exit.code).toBe(130);
@@ -44,7 +44,7 @@ describe('circle-ws connect exit statuses', () => {
   it('SIGTERM exits 143', async () => {
     const { circle } = await startServe();
     const session = startCli(['connect', circle], { env: withKey });
-    await session.waitFor(/^type "help" for commands$/m);
+    await session.waitFor(/^type "help" for commands$/m, 30_000);
     session.child.kill('SIGTERM');
     const exit = await session.exited;
     expect(exit.signal).toBeNull();
@@ -54,9 +54,9 @@ describe('circle-ws connect exit statuses', () => {
   it('SIGINT after a call was answered exits 130, with no error printed for the disconnect', async () => {
     const { circle } = await startServe();
     const session = startCli(['connect', circle], { env: withKey });
-    await session.waitFor(/^type "help" for commands$/m);
+    await session.waitFor(/^type "help" for commands$/m, 30_000);
     session.child.stdin!.write('play 6 * 7\n');
-    await session.waitFor(/^42$/m);
+    await session.waitFor(/^42$/m, 30_000);
     session.child.kill('SIGINT');
     const exit = await session.exited;
     expect(exit.code).toBe(130);
@@ -70,7 +70,7 @@ describe('circle-ws connect exit statuses', () => {
     try {
       const { port } = silent.address() as { port: number };
       const session = startCli(['connect', `ws://127.0.0.1:${port}/${me.publicKeyCompressed}`, '--timeout', '60000']);
-      await session.waitFor(/^type "help" for commands$/m);
+      await session.waitFor(/^type "help" for commands$/m, 30_000);
       const asked = new Promise<string>((resolve) => {
         for (const client of silent.clients) client.once('message', (data) => resolve(String(data)));
       });

@@ -37,7 +37,7 @@ beforeAll(async () => {
 });
 afterAll(() => new Promise<void>((resolve) => listener.close(() => resolve())));
 
-describe('a misplaced private key is refused where it was put, and never shown', () => {
+describe('a misplaced private key is refused where it was put, and never shown', { timeout: 60_000 }, () => {
   const url = (): string => `ws://127.0.0.1:${port}/${CIRCLE}`;
   const cases: Array<[string, () => string[], string]> = [
     ['as the command name', () => [KEY], 'in place of the command name'],
@@ -96,7 +96,7 @@ describe('a misplaced private key is refused where it was put, and never shown',
   });
 });
 
-describe('a URL whose path is not a circle public key is refused before connecting', () => {
+describe('a URL whose path is not a circle public key is refused before connecting', { timeout: 60_000 }, () => {
   const cases: Array<[string, (port: number) => string, RegExp]> = [
     ['no path', (p) => `ws://127.0.0.1:${p}`, /the URL names no circle: its path must be \/CIRCLE_PK/],
     ['a bare slash', (p) => `ws://127.0.0.1:${p}/`, /the URL names no circle/],
@@ -133,7 +133,7 @@ describe('a URL whose path is not a circle public key is refused before connecti
   });
 });
 
-describe('a key file that cannot be used: one line naming the file and the problem, exit 1', () => {
+describe('a key file that cannot be used: one line naming the file and the problem, exit 1', { timeout: 60_000 }, () => {
   const url = (): string => `ws://127.0.0.1:${port}/${CIRCLE}`;
 
   /** Runs `call` with `--key-file file` and checks the common shape of the answer. */
@@ -254,7 +254,7 @@ describe('a key file that cannot be used: one line naming the file and the probl
   });
 });
 
-describe('hints fit the command', () => {
+describe('hints fit the command', { timeout: 60_000 }, () => {
   const url = (): string => `ws://127.0.0.1:${port}/${CIRCLE}`;
 
   it('the -- "-1 + 2" hint is for play; call gets its own; other commands none', async () => {

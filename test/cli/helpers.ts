@@ -141,8 +141,8 @@ export async function killChildren(): Promise<void> {
  */
 export async function startServe(args: string[] = []): Promise<{ server: Running; base: string; circle: string }> {
   const server = startCli(['serve', '--port', '0', ...args]);
-  const base = (await server.waitFor(/^listening on (ws:\/\/\S+)$/m))[1]!;
-  const circle = (await server.waitFor(/^circle (ws:\/\/\S+)$/m))[1]!;
+  const base = (await server.waitFor(/^listening on (ws:\/\/\S+)$/m, 30_000))[1]!;
+  const circle = (await server.waitFor(/^circle (ws:\/\/\S+)$/m, 30_000))[1]!;
   return { server, base, circle };
 }
 

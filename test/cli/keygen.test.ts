@@ -14,7 +14,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
-describe('circle-ws keygen', () => {
+describe('circle-ws keygen', { timeout: 60_000 }, () => {
   it('prints a consistent key pair as JSON', async () => {
     const { code, stdout, stderr } = await runCli(['keygen']);
     expect(code).toBe(0);
@@ -66,7 +66,7 @@ describe('circle-ws keygen', () => {
     if (process.platform !== 'win32') expect(statSync(file).mode & 0o777).toBe(0o600);
   });
 
-  describe('--out does not write where the user did not point, even with --force', () => {
+  describe('--out does not write where the user did not point, even with --force', { timeout: 60_000 }, () => {
     /** Runs keygen --out FILE [--force]; expects exit 1, nothing on stdout, one line on stderr. */
     async function refused(file: string, force: boolean): Promise<string> {
       const { code, stdout, stderr } = await runCli(['keygen', '--out', file, ...(force ? ['--force'] : [])]);

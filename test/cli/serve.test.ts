@@ -108,7 +108,7 @@ describe('circle-ws serve', () => {
       `warning: the key file ${file} has mode 0644, so other users can read it; used because of --allow-open-key-file. Fix it with: chmod 600 ${file}\n`,
     );
     expect(allowed.stderr + allowed.stdout).not.toContain(me.privateKey);
-  });
+  }, 60_000);
 
   it('connect: a piped session runs each line in order and quits at EOF', async () => {
     const { circle } = await serve();
