@@ -62,9 +62,10 @@ class Session {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (this.#stoppedBy !== null) return;
       this.#stoppedBy = signal;
-      this.#say(`${signal}: disconnecting`, true);
       this.#stop.abort();
+      // Closed first, so no prompt is drawn again under the line; the line clears the prompt.
       this.#rl?.close();
+      this.#io.stderr.write(`${this.#terminal ? '\r\x1b[2K' : ''}${signal}: disconnecting\n`);
     };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
