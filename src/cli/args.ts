@@ -126,7 +126,8 @@ export function refuseKeyLikeArguments(argv: readonly string[]): void {
       }
       // An unknown option is assumed to take a value: saying "the value of --kye-file" is the
       // likelier story than "argument 2".
-      const takesValue = name.startsWith('--') ? options[name.slice(2)]?.type !== 'boolean' : false;
+      const known = name.startsWith('--') && Object.hasOwn(options, name.slice(2));
+      const takesValue = name.startsWith('--') && (!known || options[name.slice(2)]?.type !== 'boolean');
       if (takesValue && i + 1 < words.length && words[i + 1] !== '--') {
         i++;
         if (looksLikePrivateKey(words[i] ?? '')) throw keyLikeRefused(`as the value of ${name}`);
@@ -192,9 +193,11 @@ function refuseOptionsAfterTerminator(command: CommandName, argv: readonly strin
     const name = arg.split('=', 1)[0] ?? arg;
     const known = name === '-h' || name === '--help' || (name.startsWith('--') && Object.hasOwn(options, name.slice(2)));
     if (known) {
+      const takesArguments = ARGUMENTS[command].names.length > 0;
+      const value = Object.hasOwn(options, name.slice(2)) && options[name.slice(2)]?.type === 'string' ? ' VALUE' : '';
       throw new UsageError(
         `${name} comes after --, so it is read as an argument, not as an option; put options before --, ` +
-          `as in: circle-ws ${command} ${ARGUMENTS[command].names.length > 0 ? 'URL ' : ''}${name}${options[name.slice(2)]?.type === 'string' ? ' VALUE' : ''} -- …`,
+          `as in: circle-ws ${command}${takesArguments ? ' URL' : ''} ${name}${value}${takesArguments ? ' -- …' : ''}`,
       );
     }
   }

@@ -53,7 +53,7 @@ export const DEFAULTS = {
 
 const keyHelp = `The private key comes from --key-file FILE or the CIRCLE_WS_KEY environment variable (64 hex
 characters), never from an argument: an argument that looks like a key is refused. The file
-must be readable by you only (chmod 600 FILE), as ssh requires, and at most 4096 bytes.
+must be accessible by you only (chmod 600 FILE), as ssh requires, and at most 4096 bytes.
 Without a key the client connects anonymously.`;
 
 /** The help of each subcommand, by name. */
@@ -135,7 +135,8 @@ Examples:
 
   (after --, every word is an argument, even one starting with '-'; options go before --)
 
-Exit status: 0 with the result on stdout; 1 with the error (class, code, message) on stderr.
+Exit status: 0 with the result on stdout; 1 with the error (class, code, message) on stderr;
+2 for a usage error.
 `,
   play: `Usage: circle-ws play URL SCRIPT [--key-file FILE] [--timeout MS]
 
@@ -154,7 +155,8 @@ Example:
   CIRCLE_WS_KEY=… circle-ws play ws://127.0.0.1:8080/02ab… 'let x = 10; x * 2'
   (a script starting with '-' goes after --:  circle-ws play URL -- '-1 + 2'; options go before --)
 
-Exit status: 0 with the output on stdout; 1 with the error (class, code, message) on stderr.
+Exit status: 0 with the output on stdout; 1 with the error (class, code, message) on stderr;
+2 for a usage error.
 `,
 } as const;
 
