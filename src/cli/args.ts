@@ -5,12 +5,24 @@
  * an option's value (a mistyped option may carry a secret).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { ARGUMENTS, type CommandName, OPTIONS } from './usage.js';
 
 /** A mistake in how the command was invoked: reported with the usage text, exit status 2. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/**
+ * A failure the user can act on, said in one line (no usage, no error class): a key file that
+ * cannot be used, a port that is taken. Exit status 1.
+ */
+export class CliFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliFailure';
   }
 }
 
@@ -30,6 +42,10 @@ export interface Parsed<O extends OptionsConfig> {
 // Spellings someone might reach for to pass a key inline. Matched on the name only, before `=`.
 const KEY_OPTIONS = new Set(['--key', '--private-key', '--privatekey', '--priv-key', '--secret', '--secret-key', '-k']);
 
+const KEY_ADVICE =
+  'A private key on the command line can be read by other users (ps, /proc) and is kept in shell history. ' +
+  'Put it in a file with mode 0600 and pass --key-file FILE, or set the CIRCLE_WS_KEY environment variable.';
+
 /** The arguments that are options, i.e. everything before a `--` terminator. */
 function optionPart(argv: readonly string[]): readonly string[] {
   const end = argv.indexOf('--');
@@ -46,12 +62,82 @@ function optionPart(argv: readonly string[]): readonly string[] {
 export function refuseInlineKeys(argv: readonly string[]): void {
   for (const arg of optionPart(argv)) {
     const name = arg.split('=', 1)[0] ?? arg;
-    if (KEY_OPTIONS.has(name)) {
-      throw new UsageError(
-        `${name} is refused: a private key on the command line can be read by other users (ps, /proc) ` +
-          'and is kept in shell history. Put it in a file with mode 0600 and pass --key-file FILE, ' +
-          'or set the CIRCLE_WS_KEY environment variable.',
-      );
+    if (KEY_OPTIONS.has(name)) throw new UsageError(`${name} is refused: ${KEY_ADVICE.charAt(0).toLowerCase()}${KEY_ADVICE.slice(1)}`);
+  }
+}
+
+// A secp256k1 private key is 32 bytes: 64 hex digits, perhaps with 0x. Public keys (66 or 130
+// digits) are longer runs, so they never match, neither whole nor inside a URL.
+const KEY_LIKE = /^\s*(?:0[xX])?[0-9a-fA-F]{64}\s*$/;
+const KEY_LIKE_INSIDE = /(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])/;
+
+/**
+ * Whether `text` could be a private key: 64 hex digits (with or without `0x`), or a URL with
+ * such a run in it (a key pasted where the circle's public key belongs).
+ * @example looksLikePrivateKey('0x' + 'ab'.repeat(32)); // true
+ * @example looksLikePrivateKey('ws://h:1/02' + 'ab'.repeat(32)); // false: a public key
+ */
+export function looksLikePrivateKey(text: string): boolean {
+  return KEY_LIKE.test(text) || (text.includes('://') && KEY_LIKE_INSIDE.test(text));
+}
+
+function keyLikeRefused(where: string): UsageError {
+  return new UsageError(`refused a value that looks like a private key (64 hex characters) given ${where}; it is not shown here. ${KEY_ADVICE}`);
+}
+
+/**
+ * Refuses any argument that looks like a private key, wherever it was put (as the command, an
+ * option's value, the URL, a script), naming the place but never the value. `argv` is the whole
+ * command line: its first word is the command, whose table of options tells an option's value
+ * from an argument and whose argument names say which argument it was.
+ * @example refuseKeyLikeArguments(['connect', 'ws://h:1/02ab…']); // passes
+ * @example refuseKeyLikeArguments(['play', 'ab'.repeat(32), '1']); // throws: "given in place of the URL"
+ */
+export function refuseKeyLikeArguments(argv: readonly string[]): void {
+  const [first, ...rest] = argv;
+  if (first === undefined) return;
+  if (looksLikePrivateKey(first)) throw keyLikeRefused('in place of the command name');
+  const command = Object.hasOwn(OPTIONS, first) ? (first as CommandName) : undefined;
+  if (first === 'help') {
+    rest.forEach((arg) => {
+      if (looksLikePrivateKey(arg)) throw keyLikeRefused('in place of a command name after help');
+    });
+    return;
+  }
+  const options: OptionsConfig = command ? OPTIONS[command] : {};
+  const names: readonly string[] = command ? ARGUMENTS[command].names : [];
+  // Options before the command (a mistake of its own) are still options, with values.
+  const words = first.startsWith('-') ? argv : rest;
+  let afterTerminator = false;
+  let positional = 0;
+  for (let i = 0; i < words.length; i++) {
+    const arg = words[i] ?? '';
+    if (!afterTerminator && arg === '--') {
+      afterTerminator = true;
+      continue;
+    }
+    if (!afterTerminator && arg.startsWith('-') && arg !== '-') {
+      const equals = arg.indexOf('=');
+      const name = equals === -1 ? arg : arg.slice(0, equals);
+      if (looksLikePrivateKey(name.replace(/^-+/, ''))) throw keyLikeRefused('as an option name');
+      if (equals !== -1) {
+        if (looksLikePrivateKey(arg.slice(equals + 1))) throw keyLikeRefused(`as the value of ${name}`);
+        continue;
+      }
+      // An unknown option is assumed to take a value: saying "the value of --kye-file" is the
+      // likelier story than "argument 2".
+      const known = name.startsWith('--') && Object.hasOwn(options, name.slice(2));
+      const takesValue = name.startsWith('--') && (!known || options[name.slice(2)]?.type !== 'boolean');
+      if (takesValue && i + 1 < words.length && words[i + 1] !== '--') {
+        i++;
+        if (looksLikePrivateKey(words[i] ?? '')) throw keyLikeRefused(`as the value of ${name}`);
+      }
+      continue;
+    }
+    const name = names[positional];
+    positional++;
+    if (looksLikePrivateKey(arg)) {
+      throw keyLikeRefused(`${name === undefined ? `as argument ${positional}` : `in place of the ${name}`}${afterTerminator ? ' (after --)' : ''}`);
     }
   }
 }
@@ -61,16 +147,26 @@ export function wantsHelp(argv: readonly string[]): boolean {
   return optionPart(argv).some((arg) => arg === '-h' || arg === '--help');
 }
 
+/** What to add about an unknown option: only play and call take arguments that may start with '-'. */
+function unknownOptionHint(command: CommandName): string {
+  switch (command) {
+    case 'play':
+      return ` (a script that starts with '-' goes after --, as in: circle-ws play URL -- "-1 + 2")`;
+    case 'call':
+      return ` (an argument that starts with '-' goes after --, as in: circle-ws call URL -- METHOD '{}')`;
+    default:
+      return '';
+  }
+}
+
 /** Rewrites a `parseArgs` error in our words; its own messages may quote an option's value. */
-function usageErrorFrom(error: unknown): UsageError {
+function usageErrorFrom(error: unknown, command: CommandName): UsageError {
   const code = (error as { code?: unknown }).code;
   const message = error instanceof Error ? error.message : String(error);
   const quoted = /'([^']*)'/.exec(message)?.[1]?.split('=', 1)[0]?.split(' ', 1)[0] ?? '';
   switch (code) {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
-      return new UsageError(
-        `unknown option '${quoted}' (an argument that starts with '-' goes after --, as in: -- "-1 + 2")`,
-      );
+      return new UsageError(`unknown option '${quoted}'${unknownOptionHint(command)}`);
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (message.includes('does not take an argument')) return new UsageError(`option '${quoted}' does not take a value`);
       if (message.includes('ambiguous')) {
@@ -85,37 +181,65 @@ function usageErrorFrom(error: unknown): UsageError {
 }
 
 /**
- * Parses one subcommand's arguments strictly: unknown options, missing values and a wrong number
- * of positionals throw {@link UsageError}. (`--help` is answered before a command is loaded.)
+ * An argument after `--` spelled like one of the command's options was almost surely meant as
+ * one; `--` makes everything after it an argument, so say that instead of a puzzling count or
+ * JSON error later.
+ */
+function refuseOptionsAfterTerminator(command: CommandName, argv: readonly string[]): void {
+  const end = argv.indexOf('--');
+  if (end === -1) return;
+  const options: OptionsConfig = OPTIONS[command];
+  for (const arg of argv.slice(end + 1)) {
+    const name = arg.split('=', 1)[0] ?? arg;
+    const known = name === '-h' || name === '--help' || (name.startsWith('--') && Object.hasOwn(options, name.slice(2)));
+    if (known) {
+      const takesArguments = ARGUMENTS[command].names.length > 0;
+      const value = Object.hasOwn(options, name.slice(2)) && options[name.slice(2)]?.type === 'string' ? ' VALUE' : '';
+      throw new UsageError(
+        `${name} comes after --, so it is read as an argument, not as an option; put options before --, ` +
+          `as in: circle-ws ${command}${takesArguments ? ' URL' : ''} ${name}${value}${takesArguments ? ' -- …' : ''}`,
+      );
+    }
+  }
+}
+
+/**
+ * Parses one subcommand's arguments strictly with its table from `OPTIONS` and `ARGUMENTS`:
+ * unknown options, missing values and a wrong number of arguments throw {@link UsageError}.
+ * (`--help` is answered before a command is loaded.)
  * @example
- * const { values } = parseCommand(['--port', '80'], { port: { type: 'string' } }, { min: 0, max: 0 });
+ * const { values } = parseCommand('serve', ['--port', '80']);
  * values.port; // '80'
  */
-export function parseCommand<const O extends OptionsConfig>(
-  argv: string[],
-  options: O,
-  positionals: { min: number; max: number; names?: string },
-): Parsed<O> {
+export function parseCommand<const C extends CommandName>(command: C, argv: string[]): Parsed<(typeof OPTIONS)[C]> {
   refuseInlineKeys(argv);
-  let parsed: Parsed<O>;
+  refuseKeyLikeArguments([command, ...argv]);
+  refuseOptionsAfterTerminator(command, argv);
+  const options = OPTIONS[command];
+  let parsed: Parsed<(typeof OPTIONS)[C]>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw usageErrorFrom(error);
+    throw usageErrorFrom(error, command);
   }
+  const { names, required } = ARGUMENTS[command];
   const count = parsed.positionals.length;
-  const names = positionals.names ? ` (${positionals.names})` : '';
-  if (count < positionals.min) {
-    throw new UsageError(`missing argument${positionals.min - count > 1 ? 's' : ''}: expected ${positionals.min}${names}, got ${count}`);
+  if (count < required) {
+    throw new UsageError(`missing argument${required - count > 1 ? 's' : ''}: expected ${names.slice(0, required).join(' ')}, got ${count} argument${count === 1 ? '' : 's'}`);
   }
-  if (count > positionals.max) {
+  if (count > names.length) {
     throw new UsageError(
-      positionals.max === 0
+      names.length === 0
         ? 'this command takes no arguments besides its options'
-        : `too many arguments: expected at most ${positionals.max}${names}, got ${count} (quote a script or JSON that contains spaces)`,
+        : `too many arguments: expected at most ${names.length} (${names.join(' ')}), got ${count} (quote a script or JSON that contains spaces)`,
     );
   }
   return parsed;
+}
+
+/** A bad value, quoted when short; a long one might be a secret pasted in the wrong place. */
+function shown(text: string): string {
+  return text.length <= 24 ? JSON.stringify(text) : `a value of ${text.length} characters`;
 }
 
 /**
@@ -124,7 +248,7 @@ export function parseCommand<const O extends OptionsConfig>(
  */
 export function parsePort(text: string): number {
   const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN;
-  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${JSON.stringify(text)}`);
+  if (!(port >= 0 && port <= 65535)) throw new UsageError(`--port must be a whole number from 0 to 65535, got ${shown(text)}`);
   return port;
 }
 
@@ -135,7 +259,7 @@ export function parsePort(text: string): number {
 export function parseMs(option: string, text: string): number {
   const ms = /^\d{1,10}$/.test(text) ? Number(text) : Number.NaN;
   if (!(ms >= 1 && ms <= 2_147_483_647)) {
-    throw new UsageError(`${option} must be a whole number of milliseconds from 1 to 2147483647, got ${JSON.stringify(text)}`);
+    throw new UsageError(`${option} must be a whole number of milliseconds from 1 to 2147483647, got ${shown(text)}`);
   }
   return ms;
 }
@@ -150,7 +274,9 @@ export function parseParams(text: string | undefined): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new UsageError(`the params are not valid JSON (${(error as Error).message}); quote them, as in '{"script":"1 + 1"}'`);
+    // V8 quotes a piece of the input in its message; the input may hold a secret, so drop it.
+    const reason = (error as Error).message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
+    throw new UsageError(`the params are not valid JSON (${reason}); quote them, as in '{"script":"1 + 1"}'`);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new UsageError('the params must be a JSON object (named parameters), such as {} or {"script":"1 + 1"}');
@@ -163,6 +289,6 @@ export function parseParams(text: string | undefined): Record<string, unknown> {
  * @example parseCompat('v1'); // 'v1'
  */
 export function parseCompat(text: string): 'v1' | 'v2' {
-  if (text !== 'v1' && text !== 'v2') throw new UsageError(`--compat must be v1 or v2, got ${JSON.stringify(text)}`);
+  if (text !== 'v1' && text !== 'v2') throw new UsageError(`--compat must be v1 or v2, got ${shown(text)}`);
   return text;
 }

@@ -5,11 +5,9 @@
 import { type CircleWsClient, RpcError, RpcErrorCode } from '../index.js';
 import { parseCommand, parseMs, parseParams } from './args.js';
 import { type CliIo, describeError, EXIT } from './io.js';
-import { KEY_ENV, loadPrivateKey } from './keys.js';
-import { buildClient } from './session.js';
+import { KEY_ENV } from './keys.js';
+import { buildClient, checkCircleUrl, type ClientOptionValues, privateKeyFrom } from './session.js';
 import { DEFAULTS } from './usage.js';
-
-const oneShotOptions = { 'key-file': { type: 'string' }, timeout: { type: 'string' } } as const;
 
 /**
  * Connects, runs `action`, and always disconnects. Reconnection is short and bounded so a dead
@@ -17,12 +15,13 @@ const oneShotOptions = { 'key-file': { type: 'string' }, timeout: { type: 'strin
  */
 async function withOneShotClient<T>(
   url: string,
-  values: { 'key-file'?: string; timeout?: string },
+  values: ClientOptionValues,
   io: CliIo,
   action: (client: CircleWsClient) => Promise<T>,
 ): Promise<{ ok: true; value: T } | { ok: false; error: unknown; anonymous: boolean }> {
   const timeoutMs = values.timeout === undefined ? DEFAULTS.timeoutMs : parseMs('--timeout', values.timeout);
-  const privateKey = loadPrivateKey({ keyFile: values['key-file'], env: io.env, warn: (line) => io.stderr.write(`${line}\n`) });
+  checkCircleUrl(url);
+  const privateKey = privateKeyFrom(values, io);
   const client = buildClient(url, {
     privateKey,
     timeoutMs,
@@ -52,7 +51,7 @@ function reportFailure(io: CliIo, error: unknown, anonymous: boolean): number {
  * @example await runCall(['ws://127.0.0.1:8080/02ab…', 'whoami'], io); // prints {"authenticated": …}
  */
 export async function runCall(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommand(argv, oneShotOptions, { min: 2, max: 3, names: 'URL METHOD [JSON]' });
+  const parsed = parseCommand('call', argv);
   const [url = '', method = '', json] = parsed.positionals;
   const params = parseParams(json);
   const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.call(method, params));
@@ -67,7 +66,7 @@ export async function runCall(argv: string[], io: CliIo): Promise<number> {
  * @example await runPlay(['ws://127.0.0.1:8080/02ab…', 'let x = 10; x * 2'], io); // prints 20
  */
 export async function runPlay(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommand(argv, oneShotOptions, { min: 2, max: 2, names: 'URL SCRIPT' });
+  const parsed = parseCommand('play', argv);
   const [url = '', script = ''] = parsed.positionals;
   const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.play(script));
   if (!outcome.ok) return reportFailure(io, outcome.error, outcome.anonymous);

@@ -1,12 +1,13 @@
 /**
  * The `circle-ws` command line as a function, apart from the process it runs in. It answers
  * help and invocation mistakes itself, loads only the subcommand asked for, turns a thrown
- * `UsageError` into exit status 2 with that command's usage, and any other error into status 1.
+ * `UsageError` into exit status 2 with that command's usage, a `CliFailure` into its one line
+ * and status 1, and any other error into its description and status 1.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { refuseInlineKeys, UsageError, wantsHelp } from './args.js';
+import { CliFailure, refuseInlineKeys, refuseKeyLikeArguments, UsageError, wantsHelp } from './args.js';
 import { type CliIo, type CommandRun, describeError, EXIT } from './io.js';
 import { type CommandName, TOP_USAGE, USAGE } from './usage.js';
 
@@ -48,6 +49,16 @@ function version(): string {
  */
 export async function main(argv: string[], io: CliIo): Promise<number> {
   const [first, ...rest] = argv;
+  // Before anything else can quote an argument back (an unknown command, a bad value), and
+  // before help: the explanation matters more than the usage.
+  try {
+    refuseInlineKeys(argv);
+    refuseKeyLikeArguments(argv);
+  } catch (error) {
+    const command = isCommand(first) ? first : null;
+    io.stderr.write(`circle-ws${command ? ` ${command}` : ''}: ${(error as Error).message}\n\n${command ? USAGE[command] : TOP_USAGE}`);
+    return EXIT.usage;
+  }
   if (first === '-h' || first === '--help') {
     io.stdout.write(TOP_USAGE);
     return EXIT.ok;
@@ -65,25 +76,17 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     return EXIT.ok;
   }
   if (!isCommand(first)) {
-    let problem: string;
-    try {
-      refuseInlineKeys(argv);
-      problem =
-        first === undefined
-          ? 'missing command'
-          : first.startsWith('-')
-            ? `unknown option '${first.split('=', 1)[0]}' (options go after the command)`
-            : `unknown command ${JSON.stringify(first)}`;
-    } catch (error) {
-      problem = (error as Error).message;
-    }
+    const problem =
+      first === undefined
+        ? 'missing command'
+        : first.startsWith('-')
+          ? `unknown option '${first.split('=', 1)[0]}' (options go after the command)`
+          : `unknown command ${JSON.stringify(first)}`;
     io.stderr.write(`circle-ws: ${problem}\n\n${TOP_USAGE}`);
     return EXIT.usage;
   }
   const usage = USAGE[first];
   try {
-    // The key refusal comes before help: its explanation matters more than the usage.
-    refuseInlineKeys(rest);
     if (wantsHelp(rest)) {
       io.stdout.write(usage);
       return EXIT.ok;
@@ -94,6 +97,10 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
     if (error instanceof UsageError) {
       io.stderr.write(`circle-ws ${first}: ${error.message}\n\n${usage}`);
       return EXIT.usage;
+    }
+    if (error instanceof CliFailure) {
+      io.stderr.write(`circle-ws ${first}: ${error.message}\n`);
+      return EXIT.failure;
     }
     io.stderr.write(`circle-ws ${first}: ${describeError(error)}\n`);
     return EXIT.failure;

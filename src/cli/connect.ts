@@ -2,23 +2,30 @@
  * `circle-ws connect`: an interactive session on one circle. Lines are handled one at a time,
  * in order, so piped input (`printf 'whoami\nquit\n' | circle-ws connect URL`) behaves like typing.
  */
+import { constants } from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
 import type { CircleWsClient } from '../index.js';
 import { parseCommand, parseMs, parseParams, UsageError } from './args.js';
 import { type CliIo, describeError, EXIT } from './io.js';
-import { KEY_ENV, loadPrivateKey } from './keys.js';
-import { buildClient, describeStatus } from './session.js';
+import { buildClient, checkCircleUrl, describeStatus, privateKeyFrom } from './session.js';
 import { DEFAULTS, SESSION_HELP } from './usage.js';
 
+/** The status a shell expects after a signal ended a program: 128 + its number (130 for Ctrl-C). */
+function exitForSignal(signal: NodeJS.Signals): number {
+  return 128 + (constants.signals[signal] ?? 0);
+}
+
 /**
- * Runs `connect`.
+ * Runs `connect`. It exits 0 on `quit`, `exit` or end of input, 130 on Ctrl-C (SIGINT), 143 on
+ * SIGTERM, 1 when the first connection fails for good.
  * @example await runConnect(['ws://127.0.0.1:8080/02ab…', '--key-file', 'me.key'], io);
  */
 export async function runConnect(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommand(argv, { 'key-file': { type: 'string' }, timeout: { type: 'string' } }, { min: 1, max: 1, names: 'URL' });
+  const parsed = parseCommand('connect', argv);
   const url = parsed.positionals[0] ?? '';
   const timeoutMs = parsed.values.timeout === undefined ? DEFAULTS.timeoutMs : parseMs('--timeout', parsed.values.timeout);
-  const privateKey = loadPrivateKey({ keyFile: parsed.values['key-file'], env: io.env, warn: (line) => io.stderr.write(`${line}\n`) });
+  checkCircleUrl(url);
+  const privateKey = privateKeyFrom(parsed.values, io);
   const client = buildClient(url, { privateKey, timeoutMs, reconnect: {}, keepAlive: true });
   const session = new Session(client, io, privateKey === null);
   try {
@@ -38,6 +45,9 @@ class Session {
   #rl: Interface | null = null;
   #busy = true;
   #offStatus: () => void = () => {};
+  /** The signal that ended the session, if one did. */
+  #stoppedBy: NodeJS.Signals | null = null;
+  readonly #stop = new AbortController();
 
   constructor(client: CircleWsClient, io: CliIo, anonymous: boolean) {
     this.#client = client;
@@ -47,37 +57,64 @@ class Session {
   }
 
   async run(timeoutMs: number): Promise<number> {
-    this.#offStatus = this.#client.on('status', (status) => this.#say(`[${describeStatus(this.#client, status)}]`));
-    this.#say(`connecting to ${this.#client.actor.getSnapshot().context.url}${this.#anonymous ? ' without a key (anonymous)' : ''}`);
-    try {
-      await this.#client.connect({ timeoutMs });
-    } catch (error) {
-      this.#say(`could not connect: ${describeError(error)}`, true);
-      // From `failed` nothing more will happen; from `backoff` the client keeps trying, so the user may wait.
-      if (this.#client.status === 'failed' || this.#client.status === 'disconnected') return EXIT.failure;
-    }
-    this.#say(`type "help" for commands`);
-
-    const rl = createInterface({ input: this.#io.stdin, output: this.#io.stdout, terminal: this.#terminal, prompt: 'circle> ' });
-    this.#rl = rl;
-    // Ctrl-C at the prompt leaves like quit; readline would otherwise only pause.
-    rl.on('SIGINT', () => rl.close());
-    const onSignal = (): void => rl.close();
+    // From the start, not only at the prompt: Ctrl-C while the client is still trying to
+    // connect must end the session the same way.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (this.#stoppedBy !== null) return;
+      this.#stoppedBy = signal;
+      this.#stop.abort();
+      // Closed first, so no prompt is drawn again under the line; the line clears the prompt.
+      this.#rl?.close();
+      this.#io.stderr.write(`${this.#terminal ? '\r\x1b[2K' : ''}${signal}: disconnecting\n`);
+    };
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
+    const stopped = new Promise<false>((resolve) => this.#stop.signal.addEventListener('abort', () => resolve(false), { once: true }));
     try {
-      this.#idle();
-      for await (const line of rl) {
-        this.#busy = true;
-        const keepGoing = await this.#handle(line.trim());
-        if (!keepGoing) break;
-        this.#idle();
-      }
+      const connected = await this.#session(timeoutMs, onSignal, stopped);
+      if (this.#stoppedBy !== null) return exitForSignal(this.#stoppedBy);
+      return connected ? EXIT.ok : EXIT.failure;
+    } catch (error) {
+      if (this.#stoppedBy !== null) return exitForSignal(this.#stoppedBy);
+      throw error;
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
     }
-    return EXIT.ok;
+  }
+
+  /** The session itself; false when the first connection failed for good (already reported). */
+  async #session(timeoutMs: number, onSignal: (signal: NodeJS.Signals) => void, stopped: Promise<false>): Promise<boolean> {
+    this.#offStatus = this.#client.on('status', (status) => this.#say(`[${describeStatus(this.#client, status)}]`));
+    this.#say(`connecting to ${this.#client.actor.getSnapshot().context.url}${this.#anonymous ? ' without a key (anonymous)' : ''}`);
+    try {
+      await this.#client.connect({ timeoutMs, signal: this.#stop.signal });
+    } catch (error) {
+      if (this.#stoppedBy !== null) return true;
+      this.#say(`could not connect: ${describeError(error)}`, true);
+      // From `failed` nothing more will happen; from `backoff` the client keeps trying, so the user may wait.
+      if (this.#client.status === 'failed' || this.#client.status === 'disconnected') return false;
+    }
+    if (this.#stoppedBy !== null) return true;
+    this.#say(`type "help" for commands`);
+
+    const rl = createInterface({ input: this.#io.stdin, output: this.#io.stdout, terminal: this.#terminal, prompt: 'circle> ' });
+    this.#rl = rl;
+    // A closed interface throws on prompt(); lines said after it go out plain.
+    rl.on('close', () => {
+      if (this.#rl === rl) this.#rl = null;
+    });
+    // A terminal in raw mode delivers Ctrl-C to readline, not as a signal.
+    rl.on('SIGINT', () => onSignal('SIGINT'));
+    this.#idle();
+    for await (const line of rl) {
+      this.#busy = true;
+      // A call in flight does not hold Ctrl-C up: the disconnect that follows settles it.
+      const keepGoing = await Promise.race([this.#handle(line.trim()), stopped]);
+      if (!keepGoing || this.#stoppedBy !== null) break;
+      this.#idle();
+    }
+    return true;
   }
 
   close(): void {
@@ -136,6 +173,8 @@ class Session {
           throw new UsageError(`unknown command ${JSON.stringify(word)}; type "help" for the list`);
       }
     } catch (error) {
+      // After Ctrl-C the disconnect rejects what was in flight; that is not news to the user.
+      if (this.#stoppedBy !== null) return false;
       this.#say(error instanceof UsageError ? error.message : `error: ${describeError(error)}`, true);
       return true;
     }

@@ -210,7 +210,7 @@ async function showDemo(io: CliIo, signal: AbortSignal, verbose: boolean, view: 
  * @example await runDemo([], io); // prints the states, 20, whoami, the restart; resolves 0
  */
 export async function runDemo(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommand(argv, { timeout: { type: 'string' }, verbose: { type: 'boolean' } }, { min: 0, max: 0 });
+  const parsed = parseCommand('demo', argv);
   const timeoutMs = parsed.values.timeout === undefined ? DEFAULTS.demoTimeoutMs : parseMs('--timeout', parsed.values.timeout);
   const controller = new AbortController();
   const deadline = setTimeout(() => controller.abort(new Error(`the demo did not finish within ${timeoutMs} ms`)), timeoutMs);

@@ -11,7 +11,7 @@ import { writeKeyFile } from './keys.js';
  * @example await runKeygen(['--out', 'me.key'], io); // writes me.key, prints the public keys
  */
 export async function runKeygen(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommand(argv, { out: { type: 'string' }, force: { type: 'boolean' } }, { min: 0, max: 0 });
+  const parsed = parseCommand('keygen', argv);
   const { out, force = false } = parsed.values;
   if (force && out === undefined) throw new UsageError('--force only applies with --out FILE');
   const pair = generateKeypair();

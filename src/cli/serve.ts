@@ -4,17 +4,8 @@
  */
 import { generateKeypair, normalizePublicKey } from '../auth/crypto.js';
 import { type CircleServer, createCircleServer } from '../server/index.js';
-import { parseCommand, parseCompat, parseMs, parsePort, UsageError } from './args.js';
+import { CliFailure, parseCommand, parseCompat, parseMs, parsePort, UsageError } from './args.js';
 import { type CliIo, EXIT, streamLogger } from './io.js';
-
-const options = {
-  host: { type: 'string' },
-  port: { type: 'string' },
-  circle: { type: 'string', multiple: true },
-  'no-auth': { type: 'boolean' },
-  compat: { type: 'string' },
-  'nonce-ttl': { type: 'string' },
-} as const;
 
 /**
  * A circle public key in hex (66 compressed or 130 uncompressed characters, optional `0x`),
@@ -25,9 +16,32 @@ function parseCircleKey(text: string): string {
   try {
     normalizePublicKey(text);
   } catch (error) {
-    throw new UsageError(`--circle ${JSON.stringify(text.slice(0, 140))} is not a secp256k1 public key: ${(error as Error).message}`);
+    // The value is not repeated: a private key pasted here by mistake must not reach the terminal.
+    throw new UsageError(`a --circle value is not a secp256k1 public key: ${(error as Error).message}`);
   }
   return text.replace(/^0x/i, '').toLowerCase();
+}
+
+/** A failure to listen in words that say what to do; other errors pass through. */
+function listenFailure(error: unknown, host: string, port: number): unknown {
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `${host.includes(':') ? `[${host}]` : host}:${port}`;
+  switch (code) {
+    case 'EADDRINUSE':
+      return new CliFailure(
+        `port ${port} is already in use on ${host} (EADDRINUSE): another program listens there. ` +
+          `Pick another port with --port N, or --port 0 for any free one (the URL is printed)`,
+      );
+    case 'EACCES':
+      return new CliFailure(`not allowed to listen on ${where} (EACCES): ports below 1024 need privileges. Pick another with --port N, or --port 0 for any free one`);
+    case 'EADDRNOTAVAIL':
+      return new CliFailure(`${host} is not an address of this machine (EADDRNOTAVAIL); use --host 127.0.0.1, or 0.0.0.0 for every interface`);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new CliFailure(`cannot resolve --host ${host} (${code}); give an IP address such as 127.0.0.1`);
+    default:
+      return error;
+  }
 }
 
 /** The first SIGINT or SIGTERM from now on; `cancel` gives the signals back to Node's defaults. */
@@ -53,7 +67,7 @@ function nextStopSignal(): { received: Promise<NodeJS.Signals>; cancel: () => vo
  * @example await runServe(['--port', '0', '--no-auth'], io); // until SIGINT or SIGTERM
  */
 export async function runServe(argv: string[], io: CliIo): Promise<number> {
-  const parsed = parseCommand(argv, options, { min: 0, max: 0 });
+  const parsed = parseCommand('serve', argv);
   const { values } = parsed;
   const host = values.host ?? '127.0.0.1';
   const port = values.port === undefined ? 8080 : parsePort(values.port);
@@ -81,7 +95,7 @@ export async function runServe(argv: string[], io: CliIo): Promise<number> {
     });
   } catch (error) {
     stop.cancel();
-    throw error;
+    throw listenFailure(error, host, port);
   }
   io.stdout.write(`listening on ${server.url}\n`);
   for (const circle of circles) io.stdout.write(`circle ${server.urlFor(circle)}\n`);

@@ -9,7 +9,66 @@ import {
   type Logger,
   type ReconnectPolicy,
 } from '../index.js';
+import { normalizePublicKey } from '../auth/crypto.js';
 import { UsageError } from './args.js';
+import type { CliIo } from './io.js';
+import { loadPrivateKey } from './keys.js';
+
+/** The options `connect`, `call` and `play` share, as parsed. */
+export interface ClientOptionValues {
+  'key-file'?: string;
+  'allow-open-key-file'?: boolean;
+  timeout?: string;
+}
+
+/**
+ * The private key the options and the environment give, or null for an anonymous client.
+ * @example const key = privateKeyFrom({ 'key-file': 'me.key' }, io);
+ */
+export function privateKeyFrom(values: ClientOptionValues, io: CliIo): string | null {
+  if (values['allow-open-key-file'] === true && values['key-file'] === undefined) {
+    throw new UsageError('--allow-open-key-file only applies with --key-file FILE');
+  }
+  return loadPrivateKey({
+    keyFile: values['key-file'],
+    allowOpen: values['allow-open-key-file'] === true,
+    env: io.env,
+    warn: (line) => io.stderr.write(`${line}\n`),
+  });
+}
+
+/**
+ * Refuses a URL whose path cannot name a circle, before any connection: the server would only
+ * answer HTTP 404, which says nothing about why. The path must be `/` and the circle's public
+ * key (66 or 130 hex characters, a point on the curve); a query string is allowed.
+ * @example checkCircleUrl('ws://127.0.0.1:8080/02ab…'); // passes for a valid key
+ */
+export function checkCircleUrl(url: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return; // Not a URL at all: the client's builder says so in its own words.
+  }
+  if (parsed.protocol !== 'ws:' && parsed.protocol !== 'wss:') return; // Likewise.
+  const path = parsed.pathname;
+  const expected = 'its path must be /CIRCLE_PK, the circle\'s public key in hex (66 or 130 characters), as circle-ws serve prints it';
+  if (path === '' || path === '/') throw new UsageError(`the URL names no circle: ${expected}`);
+  const key = path.slice(1);
+  const got = path.length <= 24 ? JSON.stringify(path) : `a path of ${path.length} characters`;
+  let problem: string | null = null;
+  if (/^0x/i.test(key)) problem = 'a 0x prefix';
+  else if (!/^[0-9a-fA-F]+$/.test(key)) problem = 'characters that are not hexadecimal';
+  else if (key.length !== 66 && key.length !== 130) problem = `${key.length} hex characters`;
+  else {
+    try {
+      normalizePublicKey(key);
+    } catch {
+      problem = 'a key that is not a point on the secp256k1 curve';
+    }
+  }
+  if (problem !== null) throw new UsageError(`the URL's path is not a circle public key (got ${got}, with ${problem}): ${expected}`);
+}
 
 /** How a command wants its client to behave. */
 export interface ClientSetup {
@@ -29,7 +88,9 @@ export interface ClientSetup {
  */
 export function buildClient(url: string, setup: ClientSetup): CircleWsClient {
   try {
-    const builder = CircleWsClient.builder(url)
+    const builder = CircleWsClient.builder(url);
+    checkCircleUrl(url);
+    builder
       .withReconnect(setup.reconnect)
       .withTimeouts({ connectMs: setup.timeoutMs, authMs: setup.timeoutMs })
       .withRequestTimeout(setup.timeoutMs);

@@ -3,6 +3,46 @@
  * usage errors answer without loading the client, the server and their crypto.
  */
 
+import type { ParseArgsConfig } from 'node:util';
+
+type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+const clientOptions = {
+  'key-file': { type: 'string' },
+  'allow-open-key-file': { type: 'boolean' },
+  timeout: { type: 'string' },
+} as const;
+
+/**
+ * Each command's options, here rather than in the command's module so that `main` can tell an
+ * option's value from an argument (to say where a misplaced key was) without loading the command.
+ */
+export const OPTIONS = {
+  demo: { timeout: { type: 'string' }, verbose: { type: 'boolean' } },
+  keygen: { out: { type: 'string' }, force: { type: 'boolean' } },
+  serve: {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    circle: { type: 'string', multiple: true },
+    'no-auth': { type: 'boolean' },
+    compat: { type: 'string' },
+    'nonce-ttl': { type: 'string' },
+  },
+  connect: clientOptions,
+  call: clientOptions,
+  play: clientOptions,
+} as const satisfies Record<string, OptionsConfig>;
+
+/** Each command's arguments besides options, by name, and how many of them are required. */
+export const ARGUMENTS = {
+  demo: { names: [], required: 0 },
+  keygen: { names: [], required: 0 },
+  serve: { names: [], required: 0 },
+  connect: { names: ['URL'], required: 1 },
+  call: { names: ['URL', 'METHOD', 'JSON'], required: 2 },
+  play: { names: ['URL', 'SCRIPT'], required: 2 },
+} as const satisfies Record<keyof typeof OPTIONS, { names: readonly string[]; required: number }>;
+
 /** Defaults the help texts promise and the commands apply. */
 export const DEFAULTS = {
   /** connect, call, play: opening the socket, each handshake step, each call. */
@@ -12,7 +52,9 @@ export const DEFAULTS = {
 } as const;
 
 const keyHelp = `The private key comes from --key-file FILE or the CIRCLE_WS_KEY environment variable (64 hex
-characters), never from an argument. Without one the client connects anonymously.`;
+characters), never from an argument: an argument that looks like a key is refused. The file
+must be accessible by you only (chmod 600 FILE), as ssh requires, and at most 4096 bytes.
+Without a key the client connects anonymously.`;
 
 /** The help of each subcommand, by name. */
 export const USAGE = {
@@ -35,7 +77,8 @@ Makes a new secp256k1 key pair from the system's secure random source and prints
 Options:
   --out FILE   write the private key (64 hex characters and a newline) to FILE with mode 0600
                and print only the public keys and "keyFile"
-  --force      with --out, overwrite FILE if it exists
+  --force      with --out, overwrite FILE if it exists; never a symbolic link, a file of another
+               user, or a file with other hard links
   -h, --help   show this help
 
 Use the key file with: circle-ws connect URL --key-file FILE
@@ -48,7 +91,7 @@ Runs the reference Circle WebSocket server until SIGINT (Ctrl-C) or SIGTERM. Pri
 
 Options:
   --host HOST      interface to listen on (default 127.0.0.1)
-  --port PORT      TCP port, 0 for any free one (default 8080)
+  --port PORT      TCP port, 0 for any free one (default 8080); a port in use is an error (exit 1)
   --circle PK      serve the circle with this public key (hex, compressed or not); repeatable.
                    Without it a new circle key is generated and its URL printed.
   --no-auth        let play run without authentication
@@ -56,25 +99,33 @@ Options:
   --nonce-ttl MS   how long an issued nonce stays valid (default 300000)
   -h, --help       show this help
 `,
-  connect: `Usage: circle-ws connect URL [--key-file FILE] [--timeout MS]
+  connect: `Usage: circle-ws connect URL [--key-file FILE [--allow-open-key-file]] [--timeout MS]
 
 Opens an interactive session with the circle at URL (ws://HOST:PORT/CIRCLE_PK). State changes
 are printed as they happen; the client reconnects and re-authenticates on its own.
 
 Options:
-  --key-file FILE  the private key to authenticate with (or set CIRCLE_WS_KEY; never an argument)
-  --timeout MS     deadline for connecting, each handshake step and each call (default ${DEFAULTS.timeoutMs})
-  -h, --help       show this help
+  --key-file FILE          the private key to authenticate with (mode 0600)
+  --allow-open-key-file    use a key file that group or others can access (refused otherwise)
+  --timeout MS             deadline for connecting, each handshake step and each call (default ${DEFAULTS.timeoutMs})
+  -h, --help               show this help
+
+${keyHelp}
+
+Exit status: 0 after quit, exit or end of input (Ctrl-D); 130 after Ctrl-C (SIGINT), 143 after
+SIGTERM; 1 when the first connection fails for good; 2 for a usage error.
 `,
   call: `Usage: circle-ws call URL METHOD [JSON] [--key-file FILE] [--timeout MS]
+       circle-ws call URL [options] -- METHOD [JSON]
 
 Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates if a key is given, calls METHOD with
 the named parameters JSON (a JSON object, default {}), prints the result as JSON and disconnects.
 
 Options:
-  --key-file FILE  the private key to authenticate with
-  --timeout MS     deadline for connecting and for the call (default ${DEFAULTS.timeoutMs})
-  -h, --help       show this help
+  --key-file FILE          the private key to authenticate with (mode 0600)
+  --allow-open-key-file    use a key file that group or others can access (refused otherwise)
+  --timeout MS             deadline for connecting and for the call (default ${DEFAULTS.timeoutMs})
+  -h, --help               show this help
 
 ${keyHelp}
 
@@ -82,7 +133,10 @@ Examples:
   circle-ws call ws://127.0.0.1:8080/02ab… whoami
   CIRCLE_WS_KEY=… circle-ws call ws://127.0.0.1:8080/02ab… play '{"script":"1 + 2"}'
 
-Exit status: 0 with the result on stdout; 1 with the error (class, code, message) on stderr.
+  (after --, every word is an argument, even one starting with '-'; options go before --)
+
+Exit status: 0 with the result on stdout; 1 with the error (class, code, message) on stderr;
+2 for a usage error.
 `,
   play: `Usage: circle-ws play URL SCRIPT [--key-file FILE] [--timeout MS]
 
@@ -90,17 +144,19 @@ Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates, runs SCRIPT on the ci
 its output and disconnects.
 
 Options:
-  --key-file FILE  the private key to authenticate with
-  --timeout MS     deadline for connecting and for the call (default ${DEFAULTS.timeoutMs})
-  -h, --help       show this help
+  --key-file FILE          the private key to authenticate with (mode 0600)
+  --allow-open-key-file    use a key file that group or others can access (refused otherwise)
+  --timeout MS             deadline for connecting and for the call (default ${DEFAULTS.timeoutMs})
+  -h, --help               show this help
 
 ${keyHelp}
 
 Example:
   CIRCLE_WS_KEY=… circle-ws play ws://127.0.0.1:8080/02ab… 'let x = 10; x * 2'
-  (a script starting with '-' goes after --:  circle-ws play URL -- '-1 + 2')
+  (a script starting with '-' goes after --:  circle-ws play URL -- '-1 + 2'; options go before --)
 
-Exit status: 0 with the output on stdout; 1 with the error (class, code, message) on stderr.
+Exit status: 0 with the output on stdout; 1 with the error (class, code, message) on stderr;
+2 for a usage error.
 `,
 } as const;
 
@@ -137,5 +193,5 @@ URL is ws://HOST:PORT/CIRCLE_PK. The private key comes from --key-file FILE (mod
 CIRCLE_WS_KEY environment variable, never from an argument: other users can read process
 arguments.
 
-Exit status: 0 success, 1 failure, 2 usage error.
+Exit status: 0 success, 1 failure, 2 usage error; connect exits 130 on Ctrl-C, 143 on SIGTERM.
 `;

@@ -4,6 +4,7 @@
  * (and parallel runs) do not write `dist/` at the same time.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureDist } from '../../scripts/ensure-dist.mjs';
@@ -132,4 +133,37 @@ export async function killChildren(): Promise<void> {
     ),
   );
   children.clear();
+}
+
+/**
+ * Starts `circle-ws serve --port 0 ...args` and resolves with its base URL and first circle URL.
+ * @example const { circle } = await startServe(); await runCli(['call', circle, 'whoami']);
+ */
+export async function startServe(args: string[] = []): Promise<{ server: Running; base: string; circle: string }> {
+  const server = startCli(['serve', '--port', '0', ...args]);
+  const base = (await server.waitFor(/^listening on (ws:\/\/\S+)$/m, 30_000))[1]!;
+  const circle = (await server.waitFor(/^circle (ws:\/\/\S+)$/m, 30_000))[1]!;
+  return { server, base, circle };
+}
+
+/** A port that was free a moment ago (bound and released), so almost surely closed now. */
+export function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
+/**
+ * Asserts that no form of `privateKey` (as given, lower or upper case, with or without 0x) is in `text`.
+ * @example expectNoKey(outcome.stdout + outcome.stderr, key);
+ */
+export function expectNoKey(text: string, privateKey: string): void {
+  const bare = privateKey.replace(/^0x/i, '');
+  for (const form of [bare, bare.toLowerCase(), bare.toUpperCase()]) {
+    if (text.includes(form)) throw new Error('the private key appears in the output');
+  }
 }

@@ -84,7 +84,7 @@ describe('circle-ws serve', () => {
     expect(other.stderr).toMatch(/ConnectionFailedError CONNECTION_FAILED \(HTTP 404/);
   });
 
-  it('reads the key from --key-file, warning when others may read the file', async () => {
+  it('reads the key from --key-file; one others may access is refused unless --allow-open-key-file', async () => {
     const { circle } = await serve();
     const file = join(dir, 'me.key');
     writeFileSync(file, `${me.privateKey}\n`, { mode: 0o600 });
@@ -95,11 +95,20 @@ describe('circle-ws serve', () => {
 
     if (process.platform === 'win32') return;
     chmodSync(file, 0o644);
-    const warned = await runCli(['call', circle, 'whoami', '--key-file', file]);
-    expect(warned.code).toBe(0);
-    expect(warned.stderr).toMatch(/warning: key file .* has mode 0644/);
-    expect(warned.stderr + warned.stdout).not.toContain(me.privateKey);
-  });
+    const refused = await runCli(['call', circle, 'whoami', '--key-file', file]);
+    expect(refused.code).toBe(1);
+    expect(refused.stdout).toBe('');
+    expect(refused.stderr).toContain(`\n  chmod 600 ${file}\n`);
+    expect(refused.stderr).not.toContain(me.privateKey);
+
+    const allowed = await runCli(['call', circle, 'whoami', '--key-file', file, '--allow-open-key-file']);
+    expect(allowed.code, allowed.stderr).toBe(0);
+    expect(JSON.parse(allowed.stdout)).toMatchObject({ authenticated: true, pubkey: me.publicKey });
+    expect(allowed.stderr).toBe(
+      `warning: the key file ${file} has mode 0644, so other users can read it; used because of --allow-open-key-file. Fix it with: chmod 600 ${file}\n`,
+    );
+    expect(allowed.stderr + allowed.stdout).not.toContain(me.privateKey);
+  }, 60_000);
 
   it('connect: a piped session runs each line in order and quits at EOF', async () => {
     const { circle } = await serve();
@@ -143,11 +152,15 @@ describe('circle-ws serve', () => {
     expect(ms).toBeLessThan(8_000);
   });
 
-  it('exits 1 when the port is taken', async () => {
+  it('a port in use: one line that names the port and how to pick another, exit 1', async () => {
     const { base } = await serve();
     const port = base.split(':').pop()!;
-    const second = await runCli(['serve', '--port', port]);
+    const second = await runCli(['serve', '--port', port, '--circle', me.publicKeyCompressed]);
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/EADDRINUSE/);
+    expect(second.stdout).toBe('');
+    expect(second.stderr).toBe(
+      `circle-ws serve: port ${port} is already in use on 127.0.0.1 (EADDRINUSE): another program listens there. ` +
+        'Pick another port with --port N, or --port 0 for any free one (the URL is printed)\n',
+    );
   });
 });
