@@ -19,11 +19,19 @@ setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
 }, 10);
 
+let cpu = process.cpuUsage();
+let since = performance.now();
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line.trim() !== 'stats') return;
   const rss = process.memoryUsage.rss();
   peakRss = Math.max(peakRss, rss);
-  process.stdout.write(`stats ${JSON.stringify({ rss, peakRss, maxLagMs: Math.round(maxLagMs), connections: server.connections })}\n`);
+  // CPU time used since the previous stats, as a share of one core: near 100% means the server
+  // itself was the bottleneck; far below it with long stalls means the machine was busy elsewhere.
+  const used = process.cpuUsage(cpu);
+  const cpuShare = (used.user + used.system) / 1000 / (performance.now() - since);
+  cpu = process.cpuUsage();
+  since = performance.now();
+  process.stdout.write(`stats ${JSON.stringify({ rss, peakRss, maxLagMs: Math.round(maxLagMs), cpuShare: Math.round(cpuShare * 100) / 100, connections: server.connections })}\n`);
   maxLagMs = 0;
 });
 process.stdin.on('end', () => process.exit(0));

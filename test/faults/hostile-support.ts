@@ -75,6 +75,8 @@ export interface ServerStats {
   peakRss: number;
   /** Longest event-loop stall since the previous stats. */
   maxLagMs: number;
+  /** CPU time the server used since the previous stats, as a share of one core. */
+  cpuShare: number;
   connections: number;
 }
 
