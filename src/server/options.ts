@@ -43,7 +43,9 @@ export interface CircleServerOptions {
   maxFrameBytes?: number;
   /**
    * Interval between WebSocket pings, in ms; a client silent (no pong, no frame) for two
-   * intervals is dropped. Default 30,000. 0 turns pings and dropping off.
+   * intervals is dropped, and so is one that has left a message unfinished (fragments without the
+   * last one, or a frame cut short) for two intervals, closed with 1008. Default 30,000. 0 turns
+   * pings and both checks off.
    */
   pingIntervalMs?: number;
   /** Result shapes: `'v2'` (OpenRPC v0.2.0, the default) or `'v1'` (Circles RPC v1.0.0). */

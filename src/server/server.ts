@@ -49,6 +49,10 @@ interface Client {
   readonly session: Session;
   /** Last inbound sign of life (any frame, pong or ping), on the monotonic clock. */
   lastSeen: number;
+  /** When the heartbeat first saw part of a message waiting for the rest (reset by each complete message). */
+  unfinishedSince: number | null;
+  /** Closes the connection for a policy reason (see `closeFor` in `accept`). */
+  closeFor(code: number, reason: string): void;
   readonly closed: Promise<void>;
 }
 
@@ -72,6 +76,18 @@ function setFrameLimit(ws: WebSocket, bytes: number): boolean {
 function drainSynchronously(ws: WebSocket): void {
   const receiver = (ws as unknown as { _receiver?: { _allowSynchronousEvents?: unknown } })._receiver;
   if (receiver !== undefined && typeof receiver._allowSynchronousEvents === 'boolean') receiver._allowSynchronousEvents = true;
+}
+
+/**
+ * Whether ws holds part of a message: fragments without the final one, or a frame whose header
+ * announced more bytes than have arrived. Same internals as {@link setFrameLimit}; false if absent.
+ */
+function hasUnfinishedMessage(ws: WebSocket): boolean {
+  const receiver = (ws as unknown as { _receiver?: { _fragments?: unknown; _bufferedBytes?: unknown } })._receiver;
+  if (receiver === undefined) return false;
+  const fragments = Array.isArray(receiver._fragments) ? receiver._fragments.length : 0;
+  const buffered = typeof receiver._bufferedBytes === 'number' ? receiver._bufferedBytes : 0;
+  return fragments > 0 || buffered > 0;
 }
 
 function rawLength(data: RawData): number {
@@ -241,7 +257,7 @@ export async function createCircleServer(options: CircleServerOptions = {}): Pro
       },
       opts,
     );
-    const client: Client = { id, ws, session, lastSeen: performance.now(), closed };
+    const client: Client = { id, ws, session, lastSeen: performance.now(), closed, unfinishedSince: null, closeFor };
     clients.add(client);
     logger.info('connection opened', { conn: id, circle: shortKey(circle), remote: req.socket.remoteAddress });
 
@@ -256,6 +272,7 @@ export async function createCircleServer(options: CircleServerOptions = {}): Pro
     });
     ws.on('message', (data, isBinary) => {
       alive();
+      client.unfinishedSince = null;
       // Frames that arrive after we started closing are not answered.
       if (ws.readyState !== WebSocket.OPEN) return;
       if (!bucket.take()) {
@@ -298,6 +315,15 @@ export async function createCircleServer(options: CircleServerOptions = {}): Pro
           // A silent peer cannot take part in a close handshake; cut the TCP connection.
           logger.info('client silent for two ping intervals, dropping it', { conn: client.id });
           client.ws.terminate();
+          continue;
+        }
+        if (!hasUnfinishedMessage(client.ws)) {
+          client.unfinishedSince = null;
+        } else if (client.unfinishedSince === null) {
+          client.unfinishedSince = now;
+        } else if (now - client.unfinishedSince >= 2 * interval) {
+          // A peer that answers pings can otherwise hold up to maxFrameBytes of a message forever.
+          client.closeFor(CLOSE.policyViolation, 'message left unfinished');
           continue;
         }
         client.ws.ping();

@@ -287,3 +287,35 @@ describe('options', () => {
     await expect(createCircleServer(options)).rejects.toThrow(message);
   });
 });
+
+describe('unfinished messages after authentication', () => {
+  it('closes with 1008 a connection that leaves a message unfinished for two ping intervals', async () => {
+    const interval = 100;
+    const server = await startServer({ pingIntervalMs: interval });
+    const client = await connect(server.urlFor(CIRCLE.publicKeyCompressed));
+    expect((await authenticate(client, CIRCLE)).result).toBe(true);
+    const started = Date.now();
+    // The client keeps answering pings: only the unfinished message gives it away.
+    client.ws.send('{"jsonrpc":"2.0",', { fin: false });
+    expect(await client.closed).toEqual({ code: 1008, reason: 'message left unfinished' });
+    const elapsed = Date.now() - started;
+    console.info(`[figure] unfinished message after authentication closed after ${elapsed} ms (ping interval ${interval} ms)`);
+    expect(elapsed).toBeGreaterThanOrEqual(2 * interval - 20);
+    expect(elapsed).toBeLessThan(5_000);
+  });
+
+  it('keeps a connection that completes its fragmented messages', async () => {
+    const server = await startServer({ pingIntervalMs: 100 });
+    const client = await connect(server.urlFor(CIRCLE.publicKeyCompressed));
+    expect((await authenticate(client, CIRCLE)).result).toBe(true);
+    // Eight messages in two fragments each, over about 800 ms: a part is often waiting at a ping.
+    for (let i = 0; i < 8; i++) {
+      const text = whoami(`f${i}`);
+      client.ws.send(text.slice(0, 20), { fin: false });
+      await new Promise((r) => setTimeout(r, 100));
+      client.ws.send(text.slice(20), { fin: true });
+      expect(await client.next()).toMatchObject({ id: `f${i}`, result: { authenticated: true } });
+    }
+    expect(server.connections).toBe(1);
+  });
+});
