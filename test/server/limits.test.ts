@@ -304,6 +304,22 @@ describe('unfinished messages after authentication', () => {
     expect(elapsed).toBeLessThan(5_000);
   });
 
+  it('drops a connection that leaves a single frame cut short', async () => {
+    const server = await startServer({ pingIntervalMs: 100 });
+    const client = await connect(server.urlFor(CIRCLE.publicKeyCompressed));
+    expect((await authenticate(client, CIRCLE)).result).toBe(true);
+    // A masked text frame whose header announces 1,000 bytes, followed by ten of them.
+    const header = Buffer.from([0x81, 0x80 | 126, 0x03, 0xe8, 0, 0, 0, 0]);
+    (client.ws as unknown as { _socket: { write(b: Buffer): void } })._socket.write(Buffer.concat([header, Buffer.from('{"jsonrpc"')]));
+    const started = Date.now();
+    const { code } = await client.closed;
+    // Its pongs now read as payload of the cut frame, so it is usually dropped as silent (1006)
+    // before the unfinished-message check (1008) fires; either way it goes within three intervals.
+    expect([1006, 1008]).toContain(code);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await expect.poll(() => server.connections).toBe(0);
+  });
+
   it('keeps a connection that completes its fragmented messages', async () => {
     const server = await startServer({ pingIntervalMs: 100 });
     const client = await connect(server.urlFor(CIRCLE.publicKeyCompressed));
