@@ -9,11 +9,14 @@
  * - `id` may be a string or a finite number (the protocol's clients use strings; JSON-RPC allows
  *   numbers). `null`, booleans, objects and arrays are -32600, answered with `id: null`.
  * - A batch (a JSON array) is not part of the protocol (one message per frame): -32600.
+ * - A message nested deeper than {@link MAX_JSON_DEPTH} levels is -32700 without being parsed:
+ *   no request nests that deep, and parsing such input can stall the event loop for a second.
  * - A message without an `id` key is a notification. It gets no reply, ever (even when its
  *   method is unknown), and it is not executed: the protocol defines no client notifications,
  *   and a side effect nobody can observe (such as replacing a nonce) would only confuse.
  */
 import { RpcErrorCode } from '../errors.js';
+import { jsonDepthExceeds, MAX_JSON_DEPTH } from './limits.js';
 
 export type RpcId = string | number;
 
@@ -95,6 +98,9 @@ function invalid(id: RpcId | null, message: string): RpcInvalid {
  * // { kind: 'request', id: '1', method: 'whoami', params: {} }
  */
 export function parseMessage(text: string): ParsedMessage {
+  if (jsonDepthExceeds(text, MAX_JSON_DEPTH)) {
+    return { kind: 'invalid', reply: failure(null, RpcErrorCode.ParseError, `Parse error: the frame nests deeper than ${MAX_JSON_DEPTH} levels`) };
+  }
   let message: unknown;
   try {
     message = JSON.parse(text);

@@ -43,7 +43,9 @@ export interface CircleServerOptions {
   maxFrameBytes?: number;
   /**
    * Interval between WebSocket pings, in ms; a client silent (no pong, no frame) for two
-   * intervals is dropped. Default 30,000. 0 turns pings and dropping off.
+   * intervals is dropped, and so is one that has left a message unfinished (fragments without the
+   * last one, or a frame cut short) for two intervals, closed with 1008. Default 30,000. 0 turns
+   * pings and both checks off.
    */
   pingIntervalMs?: number;
   /** Result shapes: `'v2'` (OpenRPC v0.2.0, the default) or `'v1'` (Circles RPC v1.0.0). */
@@ -52,6 +54,52 @@ export interface CircleServerOptions {
   logger?: Logger;
   /** Clock for nonce expiry, in ms. Default `Date.now`. Liveness uses the real clock. */
   now?: () => number;
+  /**
+   * Largest frame accepted before the connection is authenticated, in bytes (fragments of one
+   * message count together); a bigger one closes with 1009 as soon as its header announces it.
+   * The handshake needs less than 1 KiB. Ignored when `auth` is false. Capped at `maxFrameBytes`.
+   * @default 4096
+   */
+  maxFrameBytesBeforeAuth?: number;
+  /**
+   * Unsent output one connection may hold, in bytes. Reading from a connection pauses while its
+   * unsent output is over a quarter of this bound (and resumes once it drains); a reply that
+   * finds the output already over the bound is dropped and the connection is closed with 1013
+   * (Try Again Later): the peer does not read what it asks for.
+   * @default 4194304 (4 MiB)
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Sustained frames per second allowed on an authenticated connection (every text frame and
+   * ping takes a token); a frame over the rate closes the connection with 1013.
+   * @default 1000
+   */
+  maxRequestsPerSecond?: number;
+  /** Frames an authenticated connection may send at once above the sustained rate. @default 2000 */
+  requestBurst?: number;
+  /**
+   * Sustained frames per second before authentication (and burst: twice this); a frame over it
+   * closes with 1013. Ignored when `auth` is false: every connection gets the authenticated rate.
+   * @default 10 (burst 20)
+   */
+  maxRequestsPerSecondBeforeAuth?: number;
+  /**
+   * Malformed frames in a row (not JSON, nested deeper than 32 levels, or not a JSON-RPC
+   * request) after which the connection is closed with 1008; each is answered until then.
+   * @default 10
+   */
+  maxMalformedFrames?: number;
+  /**
+   * Open connections allowed; past it the upgrade is refused with HTTP 503 and `Retry-After`.
+   * @default 1000
+   */
+  maxConnections?: number;
+  /**
+   * How long a connection may stay unauthenticated, in ms; then it is closed with 1008 (with any
+   * unfinished fragmented message). 0 turns the deadline off. Ignored when `auth` is false.
+   * @default 30000
+   */
+  handshakeTimeoutMs?: number;
 }
 
 export interface ResolvedOptions {
@@ -67,6 +115,14 @@ export interface ResolvedOptions {
   compat: 'v2' | 'v1';
   logger: Logger;
   now: () => number;
+  maxFrameBytesBeforeAuth: number;
+  maxBufferedBytes: number;
+  maxRequestsPerSecond: number;
+  requestBurst: number;
+  maxRequestsPerSecondBeforeAuth: number;
+  maxMalformedFrames: number;
+  maxConnections: number;
+  handshakeTimeoutMs: number;
 }
 
 const KNOWN = new Set([
@@ -81,7 +137,18 @@ const KNOWN = new Set([
   'compat',
   'logger',
   'now',
+  'maxFrameBytesBeforeAuth',
+  'maxBufferedBytes',
+  'maxRequestsPerSecond',
+  'requestBurst',
+  'maxRequestsPerSecondBeforeAuth',
+  'maxMalformedFrames',
+  'maxConnections',
+  'handshakeTimeoutMs',
 ]);
+
+/** Seconds a client refused for `maxConnections` is told to wait (`Retry-After`). */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** The default `play` handler: the arithmetic evaluator, ignoring the session. */
 export const defaultPlay: PlayHandler = async (script) => evaluateScript(script);
@@ -135,6 +202,13 @@ export function resolveOptions(options: CircleServerOptions | undefined): Resolv
     }
   }
 
+  // The shortest useful request is about 60 bytes; a smaller limit can only be a mistake.
+  const maxFrameBytes = integer('maxFrameBytes', options.maxFrameBytes, 64, 2 ** 31 - 1, 1024 * 1024);
+  const maxFrameBytesBeforeAuth = integer('maxFrameBytesBeforeAuth', options.maxFrameBytesBeforeAuth, 64, 2 ** 31 - 1, 4096);
+  if (options.maxFrameBytesBeforeAuth !== undefined && maxFrameBytesBeforeAuth > maxFrameBytes) {
+    fail(`maxFrameBytesBeforeAuth (${maxFrameBytesBeforeAuth}) must not be larger than maxFrameBytes (${maxFrameBytes})`);
+  }
+  const maxRequestsPerSecond = integer('maxRequestsPerSecond', options.maxRequestsPerSecond, 1, 1_000_000, 1000);
   return {
     host,
     port: integer('port', options.port, 0, 65535, 0),
@@ -142,12 +216,20 @@ export function resolveOptions(options: CircleServerOptions | undefined): Resolv
     auth,
     play,
     nonceTtlMs: integer('nonceTtlMs', options.nonceTtlMs, 1, 2 ** 31 - 1, 300_000),
-    // The shortest useful request is about 60 bytes; a smaller limit can only be a mistake.
-    maxFrameBytes: integer('maxFrameBytes', options.maxFrameBytes, 64, 2 ** 31 - 1, 1024 * 1024),
+    maxFrameBytes,
     // setInterval cannot take more than 2^31-1 ms.
     pingIntervalMs: integer('pingIntervalMs', options.pingIntervalMs, 0, 2 ** 31 - 1, 30_000),
     compat,
     logger,
     now,
+    maxFrameBytesBeforeAuth: Math.min(maxFrameBytesBeforeAuth, maxFrameBytes),
+    // Below 16 KiB a single reply (a nonce, a whoami) could already trip it.
+    maxBufferedBytes: integer('maxBufferedBytes', options.maxBufferedBytes, 16 * 1024, 2 ** 31 - 1, 4 * 1024 * 1024),
+    maxRequestsPerSecond,
+    requestBurst: integer('requestBurst', options.requestBurst, 1, 1_000_000, Math.max(2000, maxRequestsPerSecond)),
+    maxRequestsPerSecondBeforeAuth: integer('maxRequestsPerSecondBeforeAuth', options.maxRequestsPerSecondBeforeAuth, 1, 1_000_000, 10),
+    maxMalformedFrames: integer('maxMalformedFrames', options.maxMalformedFrames, 1, 1_000_000, 10),
+    maxConnections: integer('maxConnections', options.maxConnections, 1, 1_000_000, 1000),
+    handshakeTimeoutMs: integer('handshakeTimeoutMs', options.handshakeTimeoutMs, 0, 2 ** 31 - 1, 30_000),
   };
 }

@@ -41,6 +41,10 @@ export interface SessionHost {
   send(message: RpcSuccess | RpcFailure): void;
   /** Closes the connection with 1008 after the replies already sent. */
   lockOut(): void;
+  /** Told of every frame's verdict: false for one answered as malformed (-32700, -32600). */
+  checked(wellFormed: boolean): void;
+  /** The connection has just authenticated (first success only). */
+  authenticated(): void;
 }
 
 export class Session {
@@ -63,8 +67,10 @@ export class Session {
     if (message.kind === 'invalid') {
       this.options.logger.debug('invalid message', { conn: this.host.id, code: message.reply.error.code });
       this.host.send(message.reply);
+      this.host.checked(false);
       return;
     }
+    this.host.checked(true);
     if (message.kind === 'notification') {
       this.options.logger.debug('notification ignored', { conn: this.host.id, method: shortText(message.method) });
       return;
@@ -130,7 +136,9 @@ export class Session {
     const taken = this.nonces.take(pubkey);
     if (!taken.ok) return this.refuse(pubkey, taken.reason);
     if (!verifySignature(taken.nonce, signature, pubkey)) return this.refuse(pubkey, 'bad_signature');
+    const first = this.authenticatedKey === null;
     this.authenticatedKey = pubkey;
+    if (first) this.host.authenticated();
     this.options.logger.info('authenticated', { conn: this.host.id, pubkey: shortKey(pubkey) });
     return v1 ? { authenticated: true } : true;
   }
