@@ -242,7 +242,7 @@ export class CircleWsClient {
   }
 
   /** Why the client last failed or dropped (as the error a call would get), or null. */
-  get lastError(): Error | null {
+  get lastError(): CircleWsError | null {
     return this.actor.getSnapshot().context.lastFailure ? this.#failureError() : null;
   }
 
@@ -651,7 +651,7 @@ export class CircleWsClient {
   }
 
   /** The error matching the machine's last failure. */
-  #failureError(): Error {
+  #failureError(): CircleWsError {
     const failure: Failure | null = this.actor.getSnapshot().context.lastFailure;
     if (!failure) return new NotConnectedError('the client is not connected');
     switch (failure.code) {
