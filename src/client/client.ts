@@ -4,6 +4,7 @@
  * do not pass through the machine: only lifecycle events do, so a call costs a map insert and a
  * `send`, not a statechart transition.
  */
+import '../disposable.js';
 import { type Actor, assign, createActor, fromCallback, fromPromise, type SnapshotFrom } from 'xstate';
 import {
   backoffDelay,
