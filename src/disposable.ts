@@ -1,10 +1,13 @@
 /**
  * `await using client = …` needs `Symbol.asyncDispose` in the types. TypeScript declares it only
- * in `lib: esnext.disposable` (or ES2024+), so a published `[Symbol.asyncDispose]()` method broke
- * projects on `lib: ES2022` that check library types (TS2550). Declaring the symbol here, once, the
- * way `@types/node` does, makes the published types compile with or without that lib: identical
- * `unique symbol` declarations merge. It is type-only: the emitted module is empty, and the files
- * that need it import it for its types, which declaration output keeps.
+ * in `lib: esnext.disposable` (or ES2024 and later), so a published `[Symbol.asyncDispose]()`
+ * method broke projects on `lib: ES2022` that check library types (TS2550). Declaring the symbol
+ * here, the way `@types/node` does, keeps the published types compiling with or without that lib
+ * (identical `unique symbol` declarations merge).
+ *
+ * The classes reach this file through `implements AsyncDisposableLike`, a type-only import that
+ * declaration output keeps and JavaScript output drops: no module is loaded for it at run time,
+ * and no bundler is asked to keep a side-effect import in a `sideEffects: false` package.
  */
 declare global {
   interface SymbolConstructor {
@@ -12,4 +15,7 @@ declare global {
   }
 }
 
-export {};
+/** An object `await using` can dispose of. */
+export interface AsyncDisposableLike {
+  [Symbol.asyncDispose](): Promise<void>;
+}

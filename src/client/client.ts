@@ -4,7 +4,7 @@
  * do not pass through the machine: only lifecycle events do, so a call costs a map insert and a
  * `send`, not a statechart transition.
  */
-import '../disposable.js';
+import type { AsyncDisposableLike } from '../disposable.js';
 import { type Actor, assign, createActor, fromCallback, fromPromise, type SnapshotFrom } from 'xstate';
 import {
   backoffDelay,
@@ -97,7 +97,7 @@ const idempotentMethods: ReadonlySet<string> = new Set(['whoami']);
  * console.log(await client.play('let x = 10; x * 2')); // "20"
  * await client.disconnect();
  */
-export class CircleWsClient {
+export class CircleWsClient implements AsyncDisposableLike {
   /** The XState actor running the connection statechart, for inspection and advanced use. */
   readonly actor: Actor<CircleWsMachine>;
 
