@@ -9,7 +9,7 @@
  * signature: the facade keeps them, and the handshake actors report only that their step succeeded,
  * so an inspector sees no secret in any input, output or event.
  */
-import { assign, fromCallback, fromPromise, setup } from 'xstate';
+import { assign, fromCallback, fromPromise, setup, type StateValue } from 'xstate';
 import { backoffDelay, type ReconnectPolicy } from './backoff.js';
 
 export { backoffCeiling, backoffDelay, defaultReconnectPolicy, type ReconnectPolicy } from './backoff.js';
@@ -515,12 +515,18 @@ function describeClose(event: { code: number; reason: string; status?: number; e
   return event.error ? `${text}: ${event.error}` : text;
 }
 
-/** The flat status of a snapshot, e.g. `'authenticated'` for `{ session: { authenticated: 'idle' } }`. */
-export function statusOf(value: unknown): CircleWsStatus {
+/**
+ * The flat status of a state value or of a snapshot (anything with a `value`), e.g.
+ * `'authenticated'` for `{ session: { authenticated: 'idle' } }`.
+ * @example statusOf(actor.getSnapshot()); // 'disconnected'
+ */
+export function statusOf(state: StateValue | { readonly value: StateValue }): CircleWsStatus {
+  // No state of this machine is named `value`, so a `value` key can only mean a snapshot.
+  const value: StateValue | undefined = typeof state === 'object' && 'value' in state ? (state.value as StateValue | undefined) : state;
   if (typeof value === 'string') return value as CircleWsStatus;
-  const session = (value as { session?: unknown }).session;
+  const session = value?.session;
   if (typeof session === 'string') return session as CircleWsStatus;
-  for (const key in session as object) return key as CircleWsStatus;
+  for (const key in session) return key as CircleWsStatus;
   return 'disconnected';
 }
 

@@ -4,6 +4,7 @@
  * do not pass through the machine: only lifecycle events do, so a call costs a map insert and a
  * `send`, not a statechart transition.
  */
+import type { AsyncDisposableLike } from '../disposable.js';
 import { type Actor, assign, createActor, fromCallback, fromPromise, type SnapshotFrom } from 'xstate';
 import {
   backoffDelay,
@@ -100,7 +101,7 @@ const idempotentMethods: ReadonlySet<string> = new Set(['whoami']);
  * console.log(await client.play('let x = 10; x * 2')); // "20"
  * await client.disconnect();
  */
-export class CircleWsClient {
+export class CircleWsClient implements AsyncDisposableLike {
   /** The XState actor running the connection statechart, for inspection and advanced use. */
   readonly actor: Actor<CircleWsMachine>;
 
@@ -270,7 +271,7 @@ export class CircleWsClient {
   }
 
   /** Why the client last failed or dropped (as the error a call would get), or null. */
-  get lastError(): Error | null {
+  get lastError(): CircleWsError | null {
     return this.actor.getSnapshot().context.lastFailure ? this.#failureError() : null;
   }
 
@@ -724,7 +725,7 @@ export class CircleWsClient {
   }
 
   /** The error matching the machine's last failure. */
-  #failureError(): Error {
+  #failureError(): CircleWsError {
     const failure: Failure | null = this.actor.getSnapshot().context.lastFailure;
     if (!failure) return new NotConnectedError('the client is not connected');
     switch (failure.code) {

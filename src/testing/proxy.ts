@@ -4,6 +4,7 @@
  * slow link, a drop after so many bytes, refused connections and a server that moved. It forwards
  * raw bytes and knows nothing of WebSocket, so it works for any protocol over TCP. Node only.
  */
+import type { AsyncDisposableLike } from '../disposable.js';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { InvalidArgumentError } from '../errors.js';
@@ -271,7 +272,7 @@ class Link {
  * proxy.refuse(); // …and its attempts fail until `proxy.refuse(false)`
  * await proxy.close();
  */
-export class FaultProxy {
+export class FaultProxy implements AsyncDisposableLike {
   readonly #server: Server;
   readonly #host: string;
   #target: FaultProxyTarget;

@@ -96,7 +96,7 @@ describe('inspection', { timeout: 30_000 }, () => {
         event.type === '@xstate.snapshot' && event.actorRef === client.actor,
     );
     const valueOf = (event: { snapshot: unknown }): unknown => (event.snapshot as { value?: unknown }).value;
-    const seen = collapse(rootSnapshots.map((event) => statusOf(valueOf(event))));
+    const seen = collapse(rootSnapshots.map((event) => statusOf(valueOf(event) as Parameters<typeof statusOf>[0])));
     expect(seen).toEqual(['disconnected', ...sessionPath, 'disconnected']);
     expect(seen.slice(1)).toEqual(statuses); // every change the application saw, in order
     // The nested states too: keep-alive's idle state inside authenticated.
