@@ -11,10 +11,12 @@ import { APP_ENTRY, type Bundle, bundle, ensureDist, FULL_ENTRY } from '../../ex
  * Gzip (level 9) budget of a browser bundle, xstate and noble included. The issue asked for 25 KB,
  * which the dependencies alone nearly fill: xstate's interpreter is 13.2 KB gzipped and noble's
  * secp256k1 with keccak-256, sha-256 and HMAC about 8.5 KB, so the client's own ~8 KB cannot fit.
- * The budget is the measured size (about 30–31 KB, docs/frontend.md) plus room for small changes;
- * a new dependency or a Node module pulled in by mistake goes over it.
+ * The budget is the measured size plus room for small changes; a new dependency or a Node module
+ * pulled in by mistake goes over it. The hostile-peer hardening (nonce rule, frame limits, retry
+ * policy, two error classes) took the app entry from about 30.9 to 32.4 KB and the full entry to
+ * 33.2 KB (docs/frontend.md has the current table); the thin-facade issue is to bring it down.
  */
-const GZIP_BUDGET = 33 * 1024;
+const GZIP_BUDGET = 35 * 1024;
 
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 
