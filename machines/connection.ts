@@ -11,8 +11,10 @@
  */
 import { assign, fromCallback, fromPromise, setup, type StateValue } from 'xstate';
 import { backoffDelay, type ReconnectPolicy } from './backoff.js';
+import { type FailureCode, isFailureCode } from './failure.js';
 
 export { backoffCeiling, backoffDelay, defaultReconnectPolicy, type ReconnectPolicy } from './backoff.js';
+export type { AuthFailureCode, FailureCode } from './failure.js';
 
 /** Keep-alive: probe after `intervalMs` without an inbound frame; the link is dead after `timeoutMs` more. */
 export interface KeepAlivePolicy {
@@ -44,8 +46,8 @@ export interface CircleWsInput {
 
 /** Why the client is not connected, as plain data (the facade turns it into an error class). */
 export interface Failure {
-  /** A stable code: `AUTH_REFUSED`, `AUTH_LOCKED`, `NONCE_REFUSED`, `NONCE_REJECTED`, `SIGNING_FAILED`, `CONNECTION_FAILED`, `CONNECTION_LOST`, `TIMEOUT`, `LINK_DEAD`, `RECONNECT_EXHAUSTED`, `FRAME_TOO_LARGE` (an inbound frame over the limit), `SERVER_ERROR` (-32603 answering a handshake step). */
-  code: string;
+  /** A stable code (see {@link FailureCode}); a handshake error with any other code is recorded as `CONNECTION_LOST`. */
+  code: FailureCode;
   message: string;
   /** HTTP status of a refused upgrade. */
   status?: number;
@@ -118,13 +120,14 @@ export type CircleWsStatus =
   | 'backoff'
   | 'failed';
 
-/** Reads an error's stable `code` without trusting its type. */
-function codeOf(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  }
-  return undefined;
+/**
+ * The failure code of an error a handshake step threw, read without trusting its type. Anything
+ * outside the machine's codes (a `PROTOCOL_ERROR`, a signer's own code, no code at all) counts as a
+ * lost connection: retried with backoff, and turned into a `ConnectionLostError` by the facade.
+ */
+function failureCodeOf(error: unknown): FailureCode {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return isFailureCode(code) ? code : 'CONNECTION_LOST';
 }
 
 function messageOf(error: unknown): string {
@@ -135,7 +138,7 @@ function messageOf(error: unknown): string {
  * Failures of the handshake that a retry cannot fix: the server said no, or (`NONCE_REJECTED`) it
  * sent something that is not a nonce, which a hostile server would only send again.
  */
-const refusalCodes = new Set(['AUTH_REFUSED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'NONCE_REJECTED', 'SIGNING_FAILED', 'INVALID_KEY']);
+const refusalCodes: ReadonlySet<FailureCode> = new Set<FailureCode>(['AUTH_REFUSED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'NONCE_REJECTED', 'SIGNING_FAILED', 'INVALID_KEY']);
 
 const notProvided = (name: string) => `circleWsMachine: the "${name}" implementation was not provided`;
 
@@ -207,7 +210,7 @@ export const circleWsMachine = setup({
     recordHandshakeError: assign({
       lastFailure: ({ event }) => {
         const error = (event as { error?: unknown }).error;
-        return { code: codeOf(error) ?? 'CONNECTION_LOST', message: messageOf(error) };
+        return { code: failureCodeOf(error), message: messageOf(error) };
       },
     }),
     recordTimeout: assign({
@@ -236,10 +239,10 @@ export const circleWsMachine = setup({
     /** 1008 (too many failed authentications), redirects (3xx) and 4xx upgrade refusals other than 408/429 end the story. */
     closeIsTerminal: ({ event }) =>
       event.type === 'socket.closed' && (event.code === 1008 || isTerminalStatus(event.status)),
-    errorIsRefusal: ({ event }) => refusalCodes.has(codeOf((event as { error?: unknown }).error) ?? ''),
+    errorIsRefusal: ({ event }) => refusalCodes.has(failureCodeOf((event as { error?: unknown }).error)),
     /** The nonce expired before the signature reached the server (a slow signer): worth one fresh nonce. */
     nonceExpiredOnce: ({ context, event }) =>
-      codeOf((event as { error?: unknown }).error) === 'NONCE_EXPIRED' && context.nonceRetries < 1,
+      failureCodeOf((event as { error?: unknown }).error) === 'NONCE_EXPIRED' && context.nonceRetries < 1,
     reconnectIsOff: ({ context }) => context.reconnect === null,
     attemptsExhausted: ({ context }) =>
       context.reconnect !== null && context.attempt > context.reconnect.maxAttempts,

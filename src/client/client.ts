@@ -728,7 +728,8 @@ export class CircleWsClient implements AsyncDisposableLike {
   #failureError(): CircleWsError {
     const failure: Failure | null = this.actor.getSnapshot().context.lastFailure;
     if (!failure) return new NotConnectedError('the client is not connected');
-    switch (failure.code) {
+    const code = failure.code;
+    switch (code) {
       case 'AUTH_REFUSED':
       case 'AUTH_LOCKED':
       case 'NONCE_EXPIRED':
@@ -736,7 +737,7 @@ export class CircleWsClient implements AsyncDisposableLike {
       case 'NONCE_REJECTED':
       case 'SIGNING_FAILED':
       case 'INVALID_KEY':
-        return new AuthError(failure.code, failure.message);
+        return new AuthError(code, failure.message);
       case 'TIMEOUT':
         return new TimeoutError(failure.message);
       case 'FRAME_TOO_LARGE':
@@ -750,8 +751,14 @@ export class CircleWsClient implements AsyncDisposableLike {
         if (failure.closeCode !== undefined) details.closeCode = failure.closeCode;
         return new ConnectionFailedError(failure.message, details);
       }
-      default:
+      case 'CONNECTION_LOST':
+      case 'LINK_DEAD':
         return new ConnectionLostError(failure.message);
+      default: {
+        // A code added to FailureCode without an error here fails to compile.
+        const unmapped: never = code;
+        return new ConnectionLostError(failure.message);
+      }
     }
   }
 }
