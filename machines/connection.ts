@@ -9,7 +9,7 @@
  * signature: the facade keeps them, and the handshake actors report only that their step succeeded,
  * so an inspector sees no secret in any input, output or event.
  */
-import { assign, fromCallback, fromPromise, setup, type StateValue } from 'xstate';
+import { assertEvent, assign, type ErrorActorEvent, fromCallback, fromPromise, setup, type StateValue } from 'xstate';
 import { backoffDelay, type ReconnectPolicy } from './backoff.js';
 import { type FailureCode, isFailureCode } from './failure.js';
 
@@ -130,6 +130,18 @@ function failureCodeOf(error: unknown): FailureCode {
   return isFailureCode(code) ? code : 'CONNECTION_LOST';
 }
 
+/** The error of a failed handshake step, as the guards and actions that judge it take it. */
+interface HandshakeError {
+  error: unknown;
+}
+
+/**
+ * Passes a failed step's error to a named guard or action as its params. A named implementation is
+ * typed with the machine's own events only, which do not include `xstate.error.actor.*`; the
+ * invoke's `onError` is typed with the actor's error event, so the error is read there, uncast.
+ */
+const handshakeError = ({ event }: { event: ErrorActorEvent }): HandshakeError => ({ error: event.error });
+
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
@@ -193,7 +205,7 @@ export const circleWsMachine = setup({
     forgetFailure: assign({ lastFailure: null, lastClose: null }),
     stabilise: assign({ attempt: 0, lastFailure: null }),
     recordClose: assign(({ event }) => {
-      if (event.type !== 'socket.closed') return {};
+      assertEvent(event, 'socket.closed');
       const lastClose = { code: event.code, reason: event.reason };
       const failure: Failure = {
         code: 'CONNECTION_LOST',
@@ -208,10 +220,7 @@ export const circleWsMachine = setup({
       return { lastClose, lastFailure: failure };
     }),
     recordHandshakeError: assign({
-      lastFailure: ({ event }) => {
-        const error = (event as { error?: unknown }).error;
-        return { code: failureCodeOf(error), message: messageOf(error) };
-      },
+      lastFailure: (_, { error }: HandshakeError) => ({ code: failureCodeOf(error), message: messageOf(error) }),
     }),
     recordTimeout: assign({
       lastFailure: (_, params: { step: string; ms: number }) => ({
@@ -239,10 +248,9 @@ export const circleWsMachine = setup({
     /** 1008 (too many failed authentications), redirects (3xx) and 4xx upgrade refusals other than 408/429 end the story. */
     closeIsTerminal: ({ event }) =>
       event.type === 'socket.closed' && (event.code === 1008 || isTerminalStatus(event.status)),
-    errorIsRefusal: ({ event }) => refusalCodes.has(failureCodeOf((event as { error?: unknown }).error)),
+    errorIsRefusal: (_, { error }: HandshakeError) => refusalCodes.has(failureCodeOf(error)),
     /** The nonce expired before the signature reached the server (a slow signer): worth one fresh nonce. */
-    nonceExpiredOnce: ({ context, event }) =>
-      failureCodeOf((event as { error?: unknown }).error) === 'NONCE_EXPIRED' && context.nonceRetries < 1,
+    nonceExpiredOnce: ({ context }, { error }: HandshakeError) => failureCodeOf(error) === 'NONCE_EXPIRED' && context.nonceRetries < 1,
     reconnectIsOff: ({ context }) => context.reconnect === null,
     attemptsExhausted: ({ context }) =>
       context.reconnect !== null && context.attempt > context.reconnect.maxAttempts,
@@ -326,8 +334,12 @@ export const circleWsMachine = setup({
             input: ({ context }) => ({ instance: context.instance, publicKey: context.publicKey ?? '' }),
             onDone: { target: 'signing' },
             onError: [
-              { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
-              { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
+              {
+                guard: { type: 'errorIsRefusal', params: handshakeError },
+                target: '#circleWs.failed',
+                actions: { type: 'recordHandshakeError', params: handshakeError },
+              },
+              { target: '#circleWs.backoff', actions: [{ type: 'recordHandshakeError', params: handshakeError }, 'dropSocket'] },
             ],
           },
           after: {
@@ -349,8 +361,12 @@ export const circleWsMachine = setup({
             input: ({ context }) => ({ instance: context.instance }),
             onDone: { target: 'authenticating' },
             onError: [
-              { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
-              { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
+              {
+                guard: { type: 'errorIsRefusal', params: handshakeError },
+                target: '#circleWs.failed',
+                actions: { type: 'recordHandshakeError', params: handshakeError },
+              },
+              { target: '#circleWs.backoff', actions: [{ type: 'recordHandshakeError', params: handshakeError }, 'dropSocket'] },
             ],
           },
           after: {
@@ -372,9 +388,13 @@ export const circleWsMachine = setup({
             input: ({ context }) => ({ instance: context.instance, publicKey: context.publicKey ?? '' }),
             onDone: { target: 'authenticated' },
             onError: [
-              { guard: 'nonceExpiredOnce', target: 'fetchingNonce', actions: 'countNonceRetry' },
-              { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
-              { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
+              { guard: { type: 'nonceExpiredOnce', params: handshakeError }, target: 'fetchingNonce', actions: 'countNonceRetry' },
+              {
+                guard: { type: 'errorIsRefusal', params: handshakeError },
+                target: '#circleWs.failed',
+                actions: { type: 'recordHandshakeError', params: handshakeError },
+              },
+              { target: '#circleWs.backoff', actions: [{ type: 'recordHandshakeError', params: handshakeError }, 'dropSocket'] },
             ],
           },
           after: {
