@@ -1,16 +1,16 @@
 /**
- * `CircleWsClientBuilder`: collects and validates the options, then builds a client. Every
+ * The options half of `CircleWsClientBuilder`: collects and validates the options. Every
  * `with…` method checks its argument at once and throws `InvalidArgumentError` (or `AuthError`
- * for a bad key) saying what was wrong.
+ * for a bad key) saying what was wrong. `build()` lives with the client (`client.ts`), so this
+ * module does not import the client and the client can import it: no import circle.
  */
 import { defaultTransport } from '#transport';
 import type { KeepAlivePolicy, ReconnectPolicy } from '../../machines/connection.js';
-import { type CryptoService, createSigner, nobleCrypto, parsePrivateKey } from '../auth/crypto.js';
+import { type CryptoService, createSigner, nobleCrypto, parsePrivateKey, type Signer } from '../auth/crypto.js';
 import { type CompiledNonceRule, compileNonceRule, defaultCompiledNonceRule, type NonceRule } from '../auth/nonce-rule.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { TransportFactory } from '../transport/types.js';
-import { CircleWsClient } from './client.js';
 import {
   type Clock,
   defaultNetworkEvents,
@@ -26,20 +26,20 @@ import {
   defaultMaxInboundFrameBytes,
   defaultTimeouts,
   type Inspect,
+  type ResolvedOptions,
   systemClock,
   type Timeouts,
 } from './options.js';
 import { defaultReconnectPolicy } from '../../machines/backoff.js';
 
 /**
- * Builds a {@link CircleWsClient}.
+ * The `with…` methods of `CircleWsClientBuilder` (use that class; this one cannot build).
  * @example
  * const client = new CircleWsClientBuilder('ws://127.0.0.1:8080/02abc…')
- *   .withKeypair(process.env.CIRCLE_WS_KEY!)
  *   .withReconnect({ maxAttempts: 10 })
  *   .build();
  */
-export class CircleWsClientBuilder {
+export abstract class ClientBuilderBase {
   readonly #url: string;
   // Private fields: the key is not enumerable, not serialised and not shown by util.inspect.
   #privateKey: string | null = null;
@@ -240,11 +240,11 @@ export class CircleWsClientBuilder {
     return this;
   }
 
-  /** Builds the client (disconnected; call `connect()`). */
-  build(): CircleWsClient {
+  /** The checked options and the signer a client is built from (a fresh signer each time). */
+  protected resolve(): { options: ResolvedOptions; signer: Signer | null } {
     const signer = this.#privateKey === null ? null : createSigner(this.#privateKey, this.#crypto);
-    return new CircleWsClient(
-      {
+    return {
+      options: {
         url: this.#url,
         keepAlive: this.#keepAlive,
         reconnect: this.#reconnect,
@@ -261,6 +261,6 @@ export class CircleWsClientBuilder {
         network: this.#network,
       },
       signer,
-    );
+    };
   }
 }
