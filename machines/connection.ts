@@ -9,7 +9,7 @@
  * signature: the facade keeps them, and the handshake actors report only that their step succeeded,
  * so an inspector sees no secret in any input, output or event.
  */
-import { assertEvent, assign, type ErrorActorEvent, fromCallback, fromPromise, setup, type StateValue } from 'xstate';
+import { assign, type ErrorActorEvent, fromCallback, fromPromise, setup, type StateValue } from 'xstate';
 import { backoffDelay, type ReconnectPolicy } from './backoff.js';
 import { type FailureCode, isFailureCode } from './failure.js';
 
@@ -205,7 +205,8 @@ export const circleWsMachine = setup({
     forgetFailure: assign({ lastFailure: null, lastClose: null }),
     stabilise: assign({ attempt: 0, lastFailure: null }),
     recordClose: assign(({ event }) => {
-      assertEvent(event, 'socket.closed');
+      // Narrowed, not asserted: xstate's assertEvent would add about 250 bytes to every bundle for a check the type already makes.
+      if (event.type !== 'socket.closed') return {};
       const lastClose = { code: event.code, reason: event.reason };
       const failure: Failure = {
         code: 'CONNECTION_LOST',

@@ -4,19 +4,25 @@
  * they agree. Kept apart from the machine so `src/errors.ts` can use it without pulling in xstate.
  */
 
+const authFailureCodes = ['AUTH_REFUSED', 'AUTH_LOCKED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'NONCE_REJECTED', 'SIGNING_FAILED', 'INVALID_KEY'] as const;
+
 /**
- * Handshake failures reported as an `AuthError` (and, except `NONCE_EXPIRED` past its one refetch,
- * never retried): `AUTH_REFUSED`, `AUTH_LOCKED` (close 1008), `NONCE_EXPIRED`, `NONCE_REFUSED`,
+ * Handshake failures reported as an `AuthError` (none retried, except one refetch after
+ * `NONCE_EXPIRED`): `AUTH_REFUSED`, `AUTH_LOCKED` (close 1008), `NONCE_EXPIRED`, `NONCE_REFUSED`,
  * `NONCE_REJECTED` (text that is not a nonce, left unsigned), `SIGNING_FAILED`, `INVALID_KEY`.
  */
-export type AuthFailureCode =
-  | 'AUTH_REFUSED'
-  | 'AUTH_LOCKED'
-  | 'NONCE_EXPIRED'
-  | 'NONCE_REFUSED'
-  | 'NONCE_REJECTED'
-  | 'SIGNING_FAILED'
-  | 'INVALID_KEY';
+export type AuthFailureCode = (typeof authFailureCodes)[number];
+
+const failureCodes = [
+  ...authFailureCodes,
+  'CONNECTION_FAILED',
+  'CONNECTION_LOST',
+  'TIMEOUT',
+  'LINK_DEAD',
+  'RECONNECT_EXHAUSTED',
+  'FRAME_TOO_LARGE',
+  'SERVER_ERROR',
+] as const;
 
 /**
  * Why the machine is not connected: an {@link AuthFailureCode}, or `CONNECTION_FAILED` (a 3xx or
@@ -24,33 +30,9 @@ export type AuthFailureCode =
  * keep-alive probe), `RECONNECT_EXHAUSTED`, `FRAME_TOO_LARGE` (an inbound frame over the limit),
  * `SERVER_ERROR` (-32603 answering a handshake step).
  */
-export type FailureCode =
-  | AuthFailureCode
-  | 'CONNECTION_FAILED'
-  | 'CONNECTION_LOST'
-  | 'TIMEOUT'
-  | 'LINK_DEAD'
-  | 'RECONNECT_EXHAUSTED'
-  | 'FRAME_TOO_LARGE'
-  | 'SERVER_ERROR';
+export type FailureCode = (typeof failureCodes)[number];
 
-// A record rather than an array, so adding a code to the union without listing it here fails to compile.
-const known: Record<FailureCode, true> = {
-  AUTH_REFUSED: true,
-  AUTH_LOCKED: true,
-  NONCE_EXPIRED: true,
-  NONCE_REFUSED: true,
-  NONCE_REJECTED: true,
-  SIGNING_FAILED: true,
-  INVALID_KEY: true,
-  CONNECTION_FAILED: true,
-  CONNECTION_LOST: true,
-  TIMEOUT: true,
-  LINK_DEAD: true,
-  RECONNECT_EXHAUSTED: true,
-  FRAME_TOO_LARGE: true,
-  SERVER_ERROR: true,
-};
+const known: ReadonlySet<unknown> = new Set(failureCodes);
 
 /**
  * Whether `code` is one of the machine's failure codes (a handshake step may throw any error,
@@ -58,5 +40,5 @@ const known: Record<FailureCode, true> = {
  * @example isFailureCode('AUTH_REFUSED'); // true
  */
 export function isFailureCode(code: unknown): code is FailureCode {
-  return typeof code === 'string' && Object.hasOwn(known, code);
+  return known.has(code);
 }
