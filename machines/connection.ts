@@ -9,10 +9,12 @@
  * signature: the facade keeps them, and the handshake actors report only that their step succeeded,
  * so an inspector sees no secret in any input, output or event.
  */
-import { assign, fromCallback, fromPromise, setup, type StateValue } from 'xstate';
+import { assign, type ErrorActorEvent, fromCallback, fromPromise, setup, type StateValue } from 'xstate';
 import { backoffDelay, type ReconnectPolicy } from './backoff.js';
+import { type FailureCode, isFailureCode } from './failure.js';
 
 export { backoffCeiling, backoffDelay, defaultReconnectPolicy, type ReconnectPolicy } from './backoff.js';
+export type { AuthFailureCode, FailureCode } from './failure.js';
 
 /** Keep-alive: probe after `intervalMs` without an inbound frame; the link is dead after `timeoutMs` more. */
 export interface KeepAlivePolicy {
@@ -44,8 +46,8 @@ export interface CircleWsInput {
 
 /** Why the client is not connected, as plain data (the facade turns it into an error class). */
 export interface Failure {
-  /** A stable code: `AUTH_REFUSED`, `AUTH_LOCKED`, `NONCE_REFUSED`, `NONCE_REJECTED`, `SIGNING_FAILED`, `CONNECTION_FAILED`, `CONNECTION_LOST`, `TIMEOUT`, `LINK_DEAD`, `RECONNECT_EXHAUSTED`, `FRAME_TOO_LARGE` (an inbound frame over the limit), `SERVER_ERROR` (-32603 answering a handshake step). */
-  code: string;
+  /** A stable code (see {@link FailureCode}); a handshake error with any other code is recorded as `CONNECTION_LOST`. */
+  code: FailureCode;
   message: string;
   /** HTTP status of a refused upgrade. */
   status?: number;
@@ -118,14 +120,27 @@ export type CircleWsStatus =
   | 'backoff'
   | 'failed';
 
-/** Reads an error's stable `code` without trusting its type. */
-function codeOf(error: unknown): string | undefined {
-  if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
-    return typeof code === 'string' ? code : undefined;
-  }
-  return undefined;
+/**
+ * The failure code of an error a handshake step threw, read without trusting its type. Anything
+ * outside the machine's codes (a `PROTOCOL_ERROR`, a signer's own code, no code at all) counts as a
+ * lost connection: retried with backoff, and turned into a `ConnectionLostError` by the facade.
+ */
+function failureCodeOf(error: unknown): FailureCode {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return isFailureCode(code) ? code : 'CONNECTION_LOST';
 }
+
+/** The error of a failed handshake step, as the guards and actions that judge it take it. */
+interface HandshakeError {
+  error: unknown;
+}
+
+/**
+ * Passes a failed step's error to a named guard or action as its params. A named implementation is
+ * typed with the machine's own events only, which do not include `xstate.error.actor.*`; the
+ * invoke's `onError` is typed with the actor's error event, so the error is read there, uncast.
+ */
+const handshakeError = ({ event }: { event: ErrorActorEvent }): HandshakeError => ({ error: event.error });
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -135,7 +150,7 @@ function messageOf(error: unknown): string {
  * Failures of the handshake that a retry cannot fix: the server said no, or (`NONCE_REJECTED`) it
  * sent something that is not a nonce, which a hostile server would only send again.
  */
-const refusalCodes = new Set(['AUTH_REFUSED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'NONCE_REJECTED', 'SIGNING_FAILED', 'INVALID_KEY']);
+const refusalCodes: ReadonlySet<FailureCode> = new Set<FailureCode>(['AUTH_REFUSED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'NONCE_REJECTED', 'SIGNING_FAILED', 'INVALID_KEY']);
 
 const notProvided = (name: string) => `circleWsMachine: the "${name}" implementation was not provided`;
 
@@ -190,6 +205,7 @@ export const circleWsMachine = setup({
     forgetFailure: assign({ lastFailure: null, lastClose: null }),
     stabilise: assign({ attempt: 0, lastFailure: null }),
     recordClose: assign(({ event }) => {
+      // Narrowed, not asserted: xstate's assertEvent would add about 250 bytes to every bundle for a check the type already makes.
       if (event.type !== 'socket.closed') return {};
       const lastClose = { code: event.code, reason: event.reason };
       const failure: Failure = {
@@ -205,10 +221,7 @@ export const circleWsMachine = setup({
       return { lastClose, lastFailure: failure };
     }),
     recordHandshakeError: assign({
-      lastFailure: ({ event }) => {
-        const error = (event as { error?: unknown }).error;
-        return { code: codeOf(error) ?? 'CONNECTION_LOST', message: messageOf(error) };
-      },
+      lastFailure: (_, { error }: HandshakeError) => ({ code: failureCodeOf(error), message: messageOf(error) }),
     }),
     recordTimeout: assign({
       lastFailure: (_, params: { step: string; ms: number }) => ({
@@ -236,10 +249,9 @@ export const circleWsMachine = setup({
     /** 1008 (too many failed authentications), redirects (3xx) and 4xx upgrade refusals other than 408/429 end the story. */
     closeIsTerminal: ({ event }) =>
       event.type === 'socket.closed' && (event.code === 1008 || isTerminalStatus(event.status)),
-    errorIsRefusal: ({ event }) => refusalCodes.has(codeOf((event as { error?: unknown }).error) ?? ''),
+    errorIsRefusal: (_, { error }: HandshakeError) => refusalCodes.has(failureCodeOf(error)),
     /** The nonce expired before the signature reached the server (a slow signer): worth one fresh nonce. */
-    nonceExpiredOnce: ({ context, event }) =>
-      codeOf((event as { error?: unknown }).error) === 'NONCE_EXPIRED' && context.nonceRetries < 1,
+    nonceExpiredOnce: ({ context }, { error }: HandshakeError) => failureCodeOf(error) === 'NONCE_EXPIRED' && context.nonceRetries < 1,
     reconnectIsOff: ({ context }) => context.reconnect === null,
     attemptsExhausted: ({ context }) =>
       context.reconnect !== null && context.attempt > context.reconnect.maxAttempts,
@@ -323,8 +335,12 @@ export const circleWsMachine = setup({
             input: ({ context }) => ({ instance: context.instance, publicKey: context.publicKey ?? '' }),
             onDone: { target: 'signing' },
             onError: [
-              { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
-              { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
+              {
+                guard: { type: 'errorIsRefusal', params: handshakeError },
+                target: '#circleWs.failed',
+                actions: { type: 'recordHandshakeError', params: handshakeError },
+              },
+              { target: '#circleWs.backoff', actions: [{ type: 'recordHandshakeError', params: handshakeError }, 'dropSocket'] },
             ],
           },
           after: {
@@ -346,8 +362,12 @@ export const circleWsMachine = setup({
             input: ({ context }) => ({ instance: context.instance }),
             onDone: { target: 'authenticating' },
             onError: [
-              { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
-              { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
+              {
+                guard: { type: 'errorIsRefusal', params: handshakeError },
+                target: '#circleWs.failed',
+                actions: { type: 'recordHandshakeError', params: handshakeError },
+              },
+              { target: '#circleWs.backoff', actions: [{ type: 'recordHandshakeError', params: handshakeError }, 'dropSocket'] },
             ],
           },
           after: {
@@ -369,9 +389,13 @@ export const circleWsMachine = setup({
             input: ({ context }) => ({ instance: context.instance, publicKey: context.publicKey ?? '' }),
             onDone: { target: 'authenticated' },
             onError: [
-              { guard: 'nonceExpiredOnce', target: 'fetchingNonce', actions: 'countNonceRetry' },
-              { guard: 'errorIsRefusal', target: '#circleWs.failed', actions: 'recordHandshakeError' },
-              { target: '#circleWs.backoff', actions: ['recordHandshakeError', 'dropSocket'] },
+              { guard: { type: 'nonceExpiredOnce', params: handshakeError }, target: 'fetchingNonce', actions: 'countNonceRetry' },
+              {
+                guard: { type: 'errorIsRefusal', params: handshakeError },
+                target: '#circleWs.failed',
+                actions: { type: 'recordHandshakeError', params: handshakeError },
+              },
+              { target: '#circleWs.backoff', actions: [{ type: 'recordHandshakeError', params: handshakeError }, 'dropSocket'] },
             ],
           },
           after: {

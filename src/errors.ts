@@ -1,3 +1,5 @@
+import type { AuthFailureCode, FailureCode } from '../machines/failure.js';
+
 /**
  * Every error this package throws or rejects with is a `CircleWsError` with a stable `code`,
  * so callers can branch on `err.code` (or `instanceof`) without parsing messages.
@@ -37,12 +39,18 @@ export class FrameTooLargeError extends CircleWsError {
   /** The limit it passed, when known (a server's own limit is not). */
   readonly limit: number | undefined;
   constructor(direction: 'outbound' | 'inbound', message: string, details: { bytes?: number; limit?: number } = {}) {
-    super('FRAME_TOO_LARGE', message);
+    super('FRAME_TOO_LARGE' satisfies FailureCode, message);
     this.direction = direction;
     this.bytes = details.bytes;
     this.limit = details.limit;
   }
 }
+
+/**
+ * The codes of an {@link AuthError}: the machine's auth failures (one list, `AuthFailureCode` in
+ * `machines/failure.ts`) and the two of the key checks.
+ */
+export type AuthErrorCode = AuthFailureCode | 'INVALID_PUBLIC_KEY' | 'INVALID_SIGNATURE';
 
 /**
  * Authentication could not be done or was refused.
@@ -54,20 +62,9 @@ export class FrameTooLargeError extends CircleWsError {
  */
 export class AuthError extends CircleWsError {
   override readonly name: string = 'AuthError';
-  constructor(
-    code:
-      | 'INVALID_KEY'
-      | 'INVALID_PUBLIC_KEY'
-      | 'INVALID_SIGNATURE'
-      | 'AUTH_REFUSED'
-      | 'AUTH_LOCKED'
-      | 'NONCE_EXPIRED'
-      | 'NONCE_REFUSED'
-      | 'NONCE_REJECTED'
-      | 'SIGNING_FAILED',
-    message: string,
-    options?: { cause?: unknown },
-  ) {
+  // `declare`: narrows the type only; a field here would be re-initialised after super() sets it.
+  declare readonly code: AuthErrorCode;
+  constructor(code: AuthErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
   }
 }
@@ -108,7 +105,7 @@ export class RpcError extends CircleWsError {
 export class ServerError extends CircleWsError {
   override readonly name: string = 'ServerError';
   constructor(message: string, options?: { cause?: unknown }) {
-    super('SERVER_ERROR', message, options);
+    super('SERVER_ERROR' satisfies FailureCode, message, options);
   }
 }
 
@@ -116,7 +113,7 @@ export class ServerError extends CircleWsError {
 export class TimeoutError extends CircleWsError {
   override readonly name: string = 'TimeoutError';
   constructor(message: string) {
-    super('TIMEOUT', message);
+    super('TIMEOUT' satisfies FailureCode, message);
   }
 }
 
@@ -124,7 +121,7 @@ export class TimeoutError extends CircleWsError {
 export class ConnectionLostError extends CircleWsError {
   override readonly name: string = 'ConnectionLostError';
   constructor(message: string) {
-    super('CONNECTION_LOST', message);
+    super('CONNECTION_LOST' satisfies FailureCode, message);
   }
 }
 
@@ -144,7 +141,7 @@ export class ConnectionFailedError extends CircleWsError {
   /** The last WebSocket close code seen. */
   readonly closeCode: number | undefined;
   constructor(message: string, details: { status?: number; closeCode?: number } = {}) {
-    super('CONNECTION_FAILED', message);
+    super('CONNECTION_FAILED' satisfies FailureCode, message);
     this.status = details.status;
     this.closeCode = details.closeCode;
   }

@@ -5,8 +5,14 @@
  * const client = CircleWsClient.builder(url).withKeypair(key).build();
  * await client.connect();
  */
-export { CircleWsClient, type CallOptions, type ClientEvents, type ConnectOptions, type Notification } from './client/client.js';
-export { CircleWsClientBuilder } from './client/builder.js';
+export {
+  CircleWsClient,
+  CircleWsClientBuilder,
+  type CallOptions,
+  type ClientEvents,
+  type ConnectOptions,
+  type Notification,
+} from './client/client.js';
 export { type Clock, type Inspect, type Timeouts, systemClock } from './client/options.js';
 export {
   circleWsMachine,
@@ -19,7 +25,9 @@ export {
   type CircleWsInput,
   type CircleWsMachine,
   type CircleWsStatus,
+  type AuthFailureCode,
   type Failure,
+  type FailureCode,
   type KeepAlivePolicy,
   type ReconnectPolicy,
   type SocketEvent,

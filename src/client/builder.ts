@@ -1,16 +1,16 @@
 /**
- * `CircleWsClientBuilder`: collects and validates the options, then builds a client. Every
+ * The options half of `CircleWsClientBuilder`: collects and validates the options. Every
  * `with…` method checks its argument at once and throws `InvalidArgumentError` (or `AuthError`
- * for a bad key) saying what was wrong.
+ * for a bad key) saying what was wrong. `build()` lives with the client (`client.ts`), so this
+ * module does not import the client and the client can import it: no import circle.
  */
 import { defaultTransport } from '#transport';
 import type { KeepAlivePolicy, ReconnectPolicy } from '../../machines/connection.js';
-import { type CryptoService, createSigner, nobleCrypto, parsePrivateKey } from '../auth/crypto.js';
+import { type CryptoService, createSigner, nobleCrypto, parsePrivateKey, type Signer } from '../auth/crypto.js';
 import { type CompiledNonceRule, compileNonceRule, defaultCompiledNonceRule, type NonceRule } from '../auth/nonce-rule.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
 import type { TransportFactory } from '../transport/types.js';
-import { CircleWsClient } from './client.js';
 import {
   type Clock,
   defaultNetworkEvents,
@@ -26,20 +26,20 @@ import {
   defaultMaxInboundFrameBytes,
   defaultTimeouts,
   type Inspect,
+  type ResolvedOptions,
   systemClock,
   type Timeouts,
 } from './options.js';
 import { defaultReconnectPolicy } from '../../machines/backoff.js';
 
 /**
- * Builds a {@link CircleWsClient}.
+ * The `with…` methods of `CircleWsClientBuilder` (use that class; this one cannot build).
  * @example
  * const client = new CircleWsClientBuilder('ws://127.0.0.1:8080/02abc…')
- *   .withKeypair(process.env.CIRCLE_WS_KEY!)
  *   .withReconnect({ maxAttempts: 10 })
  *   .build();
  */
-export class CircleWsClientBuilder {
+export abstract class ClientBuilderBase {
   readonly #url: string;
   // Private fields: the key is not enumerable, not serialised and not shown by util.inspect.
   #privateKey: string | null = null;
@@ -66,6 +66,7 @@ export class CircleWsClientBuilder {
   /**
    * Authenticate with this secp256k1 private key (64 hex characters, with or without `0x`).
    * Without a key pair the client never authenticates (status `connected` when ready).
+   * @default none: an anonymous client that never authenticates
    * @example builder.withKeypair(readFileSync('circle.key', 'utf8').trim())
    */
   withKeypair(privateKeyHex: string): this {
@@ -75,7 +76,10 @@ export class CircleWsClientBuilder {
   }
 
   /**
-   * Probe after `intervalMs` (default 30 s) without an inbound frame; declare the link dead after `timeoutMs` (default 10 s) more. `false` turns it off.
+   * Probe after `intervalMs` without an inbound frame; declare the link dead after `timeoutMs` more
+   * (it then drops the socket and reconnects with backoff). `false` turns it off; fields left out
+   * keep their defaults.
+   * @default { intervalMs: 30_000, timeoutMs: 10_000 }
    * @example builder.withKeepAlive({ intervalMs: 15_000, timeoutMs: 5_000 })
    */
   withKeepAlive(options: Partial<KeepAlivePolicy> | false): this {
@@ -84,8 +88,19 @@ export class CircleWsClientBuilder {
   }
 
   /**
-   * Reconnection with jittered exponential backoff (defaults: 500 ms, ×2, at most 30 s, full jitter, unlimited attempts). `false` turns it off.
+   * Reconnection with jittered exponential backoff; fields left out keep their defaults. `false`
+   * turns it off: a failure that would be retried leaves the client `disconnected` instead.
    * A `Retry-After` on a 429/503 upgrade refusal (Node) is a floor under the next delay, capped by `maxDelayMs`.
+   *
+   * Retried: drops, timeouts, a dead link, a close with 1009, 5xx/408/429 upgrade refusals, the
+   * server's internal errors (-32603) during the handshake. Never retried (the client goes to
+   * `failed` and stays there until you call `connect()`): refused credentials (`AUTH_REFUSED`), a
+   * nonce the server would not issue (`NONCE_REFUSED`), a nonce that expired again after its one
+   * refetch (`NONCE_EXPIRED`), text that is not a nonce (`NONCE_REJECTED`, never signed), a
+   * crypto service that failed (`SIGNING_FAILED`, `INVALID_KEY`), close 1008 (`AUTH_LOCKED`), a 3xx
+   * redirect (not followed) or a 4xx upgrade refusal other than 408/429 (`CONNECTION_FAILED`), and
+   * `maxAttempts` attempts in a row without a stable session (`RECONNECT_EXHAUSTED`).
+   * @default { initialDelayMs: 500, maxDelayMs: 30_000, multiplier: 2, jitter: 1, maxAttempts: Infinity }
    * @example builder.withReconnect({ initialDelayMs: 250, maxAttempts: 20 })
    */
   withReconnect(options: Partial<ReconnectPolicy> | false): this {
@@ -94,7 +109,9 @@ export class CircleWsClientBuilder {
   }
 
   /**
-   * The default deadline of each call (30 s unless set).
+   * The default deadline of each call, from the moment it is made (queued time included); a call's
+   * own `timeoutMs` overrides it.
+   * @default 30_000 (30 s)
    * @example builder.withRequestTimeout(5_000)
    */
   withRequestTimeout(ms: number): this {
@@ -103,7 +120,9 @@ export class CircleWsClientBuilder {
   }
 
   /**
-   * Deadlines of the connection itself: opening the socket (`connectMs`, default 10 s) and each handshake step (`authMs`, default 10 s).
+   * Deadlines of the connection itself: opening the socket (`connectMs`) and each handshake step
+   * (`authMs`). Past either, the socket is dropped and the client backs off. Fields left out keep their values.
+   * @default { connectMs: 10_000, authMs: 10_000 }
    * @example builder.withTimeouts({ connectMs: 3_000 })
    */
   withTimeouts(timeouts: Partial<Omit<Timeouts, 'requestMs'>>): this {
@@ -113,7 +132,8 @@ export class CircleWsClientBuilder {
   }
 
   /**
-   * The WebSocket implementation (default: `ws` in Node, the global `WebSocket` in browsers).
+   * The WebSocket implementation.
+   * @default `ws` in Node, the global `WebSocket` (`browserTransport`) in browsers
    * @example builder.withTransport(browserTransport)
    */
   withTransport(factory: TransportFactory): this {
@@ -123,7 +143,8 @@ export class CircleWsClientBuilder {
   }
 
   /**
-   * The signing implementation (default: `@noble/secp256k1`). It receives the key; the machine never does.
+   * The signing implementation. It receives the key; the machine never does.
+   * @default nobleCrypto (`@noble/secp256k1`)
    * @example builder.withCrypto({ derivePublicKey, signNonce: hsmSign })
    */
   withCrypto(service: CryptoService): this {
@@ -142,6 +163,7 @@ export class CircleWsClientBuilder {
    * `AuthError('NONCE_REJECTED')`, nothing signed and nothing sent. Relax it only for a server you
    * trust whose nonces differ; fields left out keep their defaults. `pattern` is matched against
    * the whole nonce; `maxLength` is at most 65,536.
+   * @default { maxLength: 256, pattern: /[A-Za-z0-9_.:-]+/ } (`defaultNonceRule`)
    * @example builder.withNonceRule({ pattern: /[A-Za-z0-9+/=]+/ }) // a server issuing base64 nonces
    */
   withNonceRule(rule: Partial<NonceRule>): this {
@@ -151,6 +173,7 @@ export class CircleWsClientBuilder {
 
   /**
    * An XState inspector, attached when the actor is created so it receives the machine definition.
+   * @default none
    * @example builder.withInspect(createBrowserInspector().inspect)
    */
   withInspect(inspect: Inspect): this {
@@ -160,6 +183,7 @@ export class CircleWsClientBuilder {
 
   /**
    * The clock for every timer of the client (tests pass a simulated one).
+   * @default systemClock (the global `setTimeout`, `clearTimeout` and `Date.now`)
    * @example builder.withClock(new SimulatedClock() as Clock)
    */
   withClock(clock: Clock): this {
@@ -171,7 +195,8 @@ export class CircleWsClientBuilder {
   }
 
   /**
-   * Where the client reports what it ignores or recovers from (silent by default).
+   * Where the client reports what it ignores or recovers from.
+   * @default silentLogger (logs nothing)
    * @example builder.withLogger(consoleLogger('debug'))
    */
   withLogger(logger: Logger): this {
@@ -181,6 +206,7 @@ export class CircleWsClientBuilder {
 
   /**
    * The random source of the backoff jitter (0 ≤ r < 1), for deterministic tests.
+   * @default Math.random
    * @example builder.withRandom(() => 0.5)
    */
   withRandom(random: () => number): this {
@@ -190,7 +216,8 @@ export class CircleWsClientBuilder {
   }
 
   /**
-   * How many calls may wait for the session to be ready (default 1,000); past that a call rejects with `QueueFullError`.
+   * How many calls may wait for the session to be ready; past that a call rejects with `QueueFullError`.
+   * @default 1000
    * @example builder.withQueueLimit(100)
    */
   withQueueLimit(limit: number): this {
@@ -228,8 +255,9 @@ export class CircleWsClientBuilder {
   }
 
   /**
-   * Where `online`/`offline` events come from (default: the browser's `window`; none in Node); `false` ignores them.
+   * Where `online`/`offline` events come from; `false` ignores them.
    * `offline` while ready probes the link at once; `online` during backoff retries at once, keeping the failure counters.
+   * @default the browser's `window`; none in Node
    * @example builder.withNetworkEvents(false)
    */
   withNetworkEvents(source: NetworkEvents | false): this {
@@ -240,11 +268,11 @@ export class CircleWsClientBuilder {
     return this;
   }
 
-  /** Builds the client (disconnected; call `connect()`). */
-  build(): CircleWsClient {
+  /** The checked options and the signer a client is built from (a fresh signer each time). */
+  protected resolve(): { options: ResolvedOptions; signer: Signer | null } {
     const signer = this.#privateKey === null ? null : createSigner(this.#privateKey, this.#crypto);
-    return new CircleWsClient(
-      {
+    return {
+      options: {
         url: this.#url,
         keepAlive: this.#keepAlive,
         reconnect: this.#reconnect,
@@ -261,6 +289,6 @@ export class CircleWsClientBuilder {
         network: this.#network,
       },
       signer,
-    );
+    };
   }
 }

@@ -37,7 +37,7 @@ import { decodeFrame, encodeRequest, exceedsBytes, utf8ByteLength } from '../rpc
 import { type Call, PendingCalls } from '../rpc/pending.js';
 import { authenticatedFrom, nonceFrom, playOutputFrom, type WhoAmI, whoamiFrom } from '../rpc/results.js';
 import type { CloseInfo, Transport } from '../transport/types.js';
-import { CircleWsClientBuilder } from './builder.js';
+import { ClientBuilderBase } from './builder.js';
 import { checkMs, type ResolvedOptions, stableAfterMs } from './options.js';
 
 /** Options of one call. */
@@ -728,7 +728,8 @@ export class CircleWsClient implements AsyncDisposableLike {
   #failureError(): CircleWsError {
     const failure: Failure | null = this.actor.getSnapshot().context.lastFailure;
     if (!failure) return new NotConnectedError('the client is not connected');
-    switch (failure.code) {
+    const code = failure.code;
+    switch (code) {
       case 'AUTH_REFUSED':
       case 'AUTH_LOCKED':
       case 'NONCE_EXPIRED':
@@ -736,7 +737,7 @@ export class CircleWsClient implements AsyncDisposableLike {
       case 'NONCE_REJECTED':
       case 'SIGNING_FAILED':
       case 'INVALID_KEY':
-        return new AuthError(failure.code, failure.message);
+        return new AuthError(code, failure.message);
       case 'TIMEOUT':
         return new TimeoutError(failure.message);
       case 'FRAME_TOO_LARGE':
@@ -750,8 +751,14 @@ export class CircleWsClient implements AsyncDisposableLike {
         if (failure.closeCode !== undefined) details.closeCode = failure.closeCode;
         return new ConnectionFailedError(failure.message, details);
       }
-      default:
+      case 'CONNECTION_LOST':
+      case 'LINK_DEAD':
         return new ConnectionLostError(failure.message);
+      default: {
+        // A code added to FailureCode without an error here fails to compile.
+        const unmapped: never = code;
+        return new ConnectionLostError(failure.message);
+      }
     }
   }
 }
@@ -777,6 +784,23 @@ function serverFault(step: string, error: RpcError): ServerError {
 /** A short, log-safe form of a public key. */
 function short(publicKey: string): string {
   return publicKey.length > 12 ? `${publicKey.slice(0, 10)}…` : publicKey;
+}
+
+/**
+ * Builds a {@link CircleWsClient}: the `with…` methods check each option as it is given
+ * (see `builder.ts`); `build()` is here so that the builder and the client do not import each other.
+ * @example
+ * const client = new CircleWsClientBuilder('ws://127.0.0.1:8080/02abc…')
+ *   .withKeypair(process.env.CIRCLE_WS_KEY!)
+ *   .withReconnect({ maxAttempts: 10 })
+ *   .build();
+ */
+export class CircleWsClientBuilder extends ClientBuilderBase {
+  /** Builds the client (disconnected; call `connect()`). */
+  build(): CircleWsClient {
+    const { options, signer } = this.resolve();
+    return new CircleWsClient(options, signer);
+  }
 }
 
 const deadTransport: Transport = {
