@@ -27,7 +27,7 @@ async function serve(port: number): Promise<{ url: string; freeze: () => void; k
   };
 }
 
-it('1. SIGKILL with 900 calls in flight: every call settles, reads are re-sent, the client re-authenticates', async () => {
+it('1. SIGKILL with 1,000 calls in flight: every call settles, reads are re-sent, the client re-authenticates', async () => {
   const leaks = leakCheck();
   const first = await serve(0);
   const port = Number(new URL(first.url).port);
@@ -42,8 +42,8 @@ it('1. SIGKILL with 900 calls in flight: every call settles, reads are re-sent, 
   const before = await Promise.all(Array.from({ length: 100 }, (_, i) => settle(client.play(`${i} + 1`))));
   const started = Date.now();
   first.freeze();
-  // A frozen server answers nothing: these 800 plays are in flight for sure when it is killed.
-  const plays = Array.from({ length: 800 }, (_, i) => settle(client.play(`${i + 100} + 1`)));
+  // A frozen server answers nothing: these 900 plays and 100 reads are in flight for sure when it is killed.
+  const plays = Array.from({ length: 900 }, (_, i) => settle(client.play(`${i + 100} + 1`)));
   const reads = Array.from({ length: 100 }, () => settle(client.whoami()));
   await new Promise((r) => setTimeout(r, 100)); // let the frames leave the client
   await first.kill();
@@ -62,7 +62,7 @@ it('1. SIGKILL with 900 calls in flight: every call settles, reads are re-sent, 
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toBeInstanceOf(OutcomeUnknownError);
   }
-  console.info(`[figure] SIGKILL with 900 calls in flight: 800/800 plays OutcomeUnknownError, ${readResults.filter((r) => r.ok).length}/100 whoami answered (re-sent after re-authentication); all settled in ${Math.max(...[...playResults, ...readResults].map((r) => r.at)) - started} ms`);
+  console.info(`[figure] SIGKILL with 1,000 calls in flight: 900/900 plays OutcomeUnknownError, ${readResults.filter((r) => r.ok).length}/100 whoami answered (re-sent after re-authentication); all settled in ${Math.max(...[...playResults, ...readResults].map((r) => r.at)) - started} ms`);
   // whoami is safe to repeat: all of them succeed, before the kill or after the restart.
   for (const r of readResults) expect(r).toMatchObject({ ok: true });
   expect(await client.play('6 * 7')).toBe('42');
