@@ -31,6 +31,8 @@ export default {
   // Tests use real sockets and generous bounds; a slow machine must not turn kills into timeouts.
   timeoutMS: 10_000,
   timeoutFactor: 2,
+  // The first run of the whole suite, instrumented, on a loaded 2-core machine.
+  dryRunTimeoutMinutes: 30,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
