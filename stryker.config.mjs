@@ -11,8 +11,10 @@ export default {
   vitest: { configFile: 'vitest.mutation.config.ts', related: false },
   checkers: ['typescript'],
   tsconfigFile: 'tsconfig.json',
-  // Mutants that do not compile are dropped before any test runs; grouping them is much faster.
-  typescriptChecker: { prioritizePerformanceOverAccuracy: true },
+  // Mutants that do not compile are dropped before any test runs. Accuracy over speed: checked in
+  // groups, a group with an error would otherwise mark every mutant in it as a compile error
+  // (a first run that way counted 123 of src/rpc's 193 mutants out).
+  typescriptChecker: { prioritizePerformanceOverAccuracy: false },
   coverageAnalysis: 'perTest',
   mutate: [
     'machines/**/*.ts',
