@@ -54,7 +54,7 @@ describe('result shapes', () => {
     expect(nonceFrom('abc')).toBe('abc');
     expect(nonceFrom({ nonce: 'abc', expires_at: 1 })).toBe('abc');
     for (const bad of ['', { nonce: '' }, { nonce: 5 }, null, ['abc'], 42, Object.assign(['x'], { nonce: 'abc' })]) {
-      expect(() => nonceFrom(bad), JSON.stringify(bad)).toThrow(ProtocolError);
+      expect(() => nonceFrom(bad), JSON.stringify(bad)).toThrow(new ProtocolError('fetch_nonce returned neither a nonce string nor { nonce }'));
     }
   });
 
@@ -64,7 +64,7 @@ describe('result shapes', () => {
     expect(authenticatedFrom({ authenticated: true })).toBe(true);
     expect(authenticatedFrom({ authenticated: false })).toBe(false);
     for (const bad of ['true', null, { authenticated: 'yes' }, Object.assign([true], { authenticated: true }), 1]) {
-      expect(() => authenticatedFrom(bad), JSON.stringify(bad)).toThrow(ProtocolError);
+      expect(() => authenticatedFrom(bad), JSON.stringify(bad)).toThrow(new ProtocolError('authenticate returned neither a boolean nor { authenticated }'));
     }
   });
 
@@ -73,13 +73,13 @@ describe('result shapes', () => {
     expect(playOutputFrom('')).toBe('');
     expect(playOutputFrom({ output: '20' })).toBe('20');
     for (const bad of [20, null, { output: 20 }, Object.assign(['20'], { output: '20' })]) {
-      expect(() => playOutputFrom(bad), JSON.stringify(bad)).toThrow(ProtocolError);
+      expect(() => playOutputFrom(bad), JSON.stringify(bad)).toThrow(new ProtocolError('play returned neither { output } nor a string'));
     }
   });
 
   it('whoami: an object, read liberally', () => {
     expect(whoamiFrom({ authenticated: true, pubkey: '04aa', circle: 'c' })).toEqual({ authenticated: true, pubkey: '04aa', circle: 'c' });
     expect(whoamiFrom({ authenticated: 'yes', pubkey: 5 })).toEqual({ authenticated: false, pubkey: null });
-    for (const bad of [null, 'me', [{ authenticated: true }]]) expect(() => whoamiFrom(bad), JSON.stringify(bad)).toThrow(ProtocolError);
+    for (const bad of [null, 'me', [{ authenticated: true }]]) expect(() => whoamiFrom(bad), JSON.stringify(bad)).toThrow(new ProtocolError('whoami returned something other than an object'));
   });
 });
