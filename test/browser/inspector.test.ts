@@ -11,6 +11,7 @@ import { statusOf } from '../../machines/connection.js';
 import { type CryptoService, generateKeypair, nobleCrypto } from '../../src/auth/crypto.js';
 import { CircleWsClient } from '../../src/client/client.js';
 import { type CircleServer, createCircleServer } from '../../src/server/index.js';
+import { expectNoSecretPiece } from '../support/secrets.js';
 
 const circle = generateKeypair();
 let server: CircleServer;
@@ -115,6 +116,15 @@ describe('inspection', { timeout: 30_000 }, () => {
       const leaks = dumps.filter((dump) => dump.includes(spelling));
       expect(leaks, `private key (${spelling.slice(0, 4)}…) in ${leaks.length} inspection events`).toEqual([]);
     }
+    // …nor any piece of it of 8 characters or more, in any case.
+    expectNoSecretPiece(dumps.join('\n'), keys.privateKey);
+    // The context the inspector sees holds exactly the documented fields (README, "What the
+    // actor's context shows"): a new field, secret or not, must be added here on purpose.
+    const lastContext = (rootSnapshots.at(-1)?.snapshot as { context?: Record<string, unknown> } | undefined)?.context;
+    expect(Object.keys(lastContext ?? {}).sort()).toEqual(
+      ['attempt', 'authTimeoutMs', 'connectTimeoutMs', 'instance', 'keepAlive', 'lastClose', 'lastFailure', 'nonceRetries', 'publicKey', 'reconnect', 'retryDelayMs', 'stableAfterMs', 'url'],
+    );
+    expect(lastContext?.publicKey).toBe(keys.publicKey);
   });
 
   it('no nonce and no signature even unsanitised; the @statelyai/inspect recipe of docs/frontend.md shortens the public key', async () => {
