@@ -22,13 +22,15 @@ const failureCodes = [
   'RECONNECT_EXHAUSTED',
   'FRAME_TOO_LARGE',
   'SERVER_ERROR',
+  'PROTOCOL_ERROR',
 ] as const;
 
 /**
  * Why the machine is not connected: an {@link AuthFailureCode}, or `CONNECTION_FAILED` (a 3xx or
  * terminal 4xx upgrade refusal), `CONNECTION_LOST`, `TIMEOUT`, `LINK_DEAD` (no answer to the
  * keep-alive probe), `RECONNECT_EXHAUSTED`, `FRAME_TOO_LARGE` (an inbound frame over the limit),
- * `SERVER_ERROR` (-32603 answering a handshake step).
+ * `SERVER_ERROR` (-32603 answering a handshake step), `PROTOCOL_ERROR` (a handshake answer of
+ * the wrong shape: retried like a drop).
  */
 export type FailureCode = (typeof failureCodes)[number];
 

@@ -753,6 +753,8 @@ export class CircleWsClient implements AsyncDisposableLike {
       }
       case 'CONNECTION_LOST':
       case 'LINK_DEAD':
+      // A handshake answer of the wrong shape drops the link and is retried: to a caller, a lost connection.
+      case 'PROTOCOL_ERROR':
         return new ConnectionLostError(failure.message);
       default: {
         // A code added to FailureCode without an error here fails to compile.

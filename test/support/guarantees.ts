@@ -7,8 +7,8 @@
  * This is today's chart. When the chart changes on purpose, change this table in the same commit:
  * - a new failure: add a row to `failures` (terminal or transient, and the code it records);
  * - a new state or timer: add it to `framesAllowed` and `timers`.
- * (Pending at the time of writing: an internal error, -32603, answering the handshake is to become
- * transient; a 301/302 redirect and a refused nonce such as `NONCE_REJECTED` are to become terminal.)
+ * (The model does not produce an internal error, -32603, answering the handshake, which is
+ * transient, nor a 3xx redirect, which is terminal: test/client/retry-policy.test.ts has those.)
  */
 import type { ModelEvent } from './model.js';
 
@@ -101,6 +101,8 @@ export const failures: Record<string, FailureRule> = {
   'upgrade refused 404': { terminal: true, code: 'CONNECTION_FAILED' },
   'fetch_nonce refused': { terminal: true, code: 'NONCE_REFUSED' },
   'fetch_nonce garbage': { terminal: false, code: 'PROTOCOL_ERROR' },
+  // docs/security.md: text that does not look like a nonce is never signed, and never asked for again.
+  'fetch_nonce not a nonce': { terminal: true, code: 'NONCE_REJECTED' },
   'signer refused': { terminal: true, code: 'SIGNING_FAILED' },
   'authenticate refused': { terminal: true, code: 'AUTH_REFUSED' },
   'authenticate garbage': { terminal: false, code: 'PROTOCOL_ERROR' },
@@ -118,7 +120,7 @@ export function failureOf(event: ModelEvent, place: Place): string | undefined {
       if (event.status !== undefined) return `upgrade refused ${String(event.status)}`;
       return `close ${String(event.code)}`;
     case 'xstate.error.actor.fetchNonce':
-      return code === 'NONCE_REFUSED' ? 'fetch_nonce refused' : 'fetch_nonce garbage';
+      return code === 'NONCE_REFUSED' ? 'fetch_nonce refused' : code === 'NONCE_REJECTED' ? 'fetch_nonce not a nonce' : 'fetch_nonce garbage';
     case 'xstate.error.actor.signNonce':
       return 'signer refused';
     case 'xstate.error.actor.authenticate':
