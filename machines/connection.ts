@@ -78,22 +78,25 @@ export interface CircleWsContext {
   lastFailure: Failure | null;
 }
 
+/** Why a socket ended, as the machine needs it to decide whether to reconnect (the transports report it). */
+export interface SocketClosed {
+  /** The WebSocket close code (1006 when there was no close frame or the socket never opened). */
+  code: number;
+  reason: string;
+  /** The HTTP status when the server refused the upgrade and the runtime can see it (Node only). */
+  status?: number;
+  /** A short description of a network error (e.g. `connect ECONNREFUSED 127.0.0.1:8080`). */
+  error?: string;
+  /** A refused upgrade's `Retry-After` (429/503), in ms from now (Node only). */
+  retryAfterMs?: number;
+  /** A redirecting upgrade's `Location` (3xx), trimmed and made printable (Node only). */
+  location?: string;
+  /** The client closed the socket (with 1009) because the server sent a frame over `maxInboundFrameBytes`. */
+  inboundTooLarge?: boolean;
+}
+
 /** Sent by the transport actor about its socket. */
-export type SocketEvent =
-  | { type: 'socket.opened' }
-  | {
-      type: 'socket.closed';
-      code: number;
-      reason: string;
-      status?: number;
-      error?: string;
-      /** A refused upgrade's `Retry-After`, in ms. */
-      retryAfterMs?: number;
-      /** A redirecting upgrade's `Location`. */
-      location?: string;
-      /** The client closed the socket: a frame from the server was over its inbound limit. */
-      inboundTooLarge?: boolean;
-    };
+export type SocketEvent = { type: 'socket.opened' } | ({ type: 'socket.closed' } & SocketClosed);
 
 export type CircleWsEvent =
   /** The application asks for a connection (also leaves `failed`). */

@@ -2,23 +2,10 @@
  * The one small seam between the client and a WebSocket implementation. The client never
  * touches `ws` or the browser's `WebSocket` directly, so tests and exotic runtimes inject their own.
  */
+import type { SocketClosed } from '../../machines/connection.js';
 
-/** Why a socket ended, as the client needs it to decide whether to reconnect. */
-export interface CloseInfo {
-  /** The WebSocket close code (1006 when there was no close frame or the socket never opened). */
-  code: number;
-  reason: string;
-  /** The HTTP status when the server refused the upgrade and the runtime can see it (Node only). */
-  status?: number;
-  /** A short description of a network error (e.g. `connect ECONNREFUSED 127.0.0.1:8080`). */
-  error?: string;
-  /** A refused upgrade's `Retry-After` (429/503), in ms from now (Node only). */
-  retryAfterMs?: number;
-  /** A redirecting upgrade's `Location` (3xx), trimmed and made printable (Node only). */
-  location?: string;
-  /** The client closed the socket (with 1009) because the server sent a frame over `maxInboundFrameBytes`. */
-  inboundTooLarge?: boolean;
-}
+/** Why a socket ended, as the client needs it to decide whether to reconnect: the machine's own shape. */
+export type CloseInfo = SocketClosed;
 
 /** What the client asks of every socket it opens. A transport that cannot honour an option ignores it. */
 export interface TransportOptions {

@@ -15,35 +15,21 @@ import {
   RpcError,
   TimeoutError,
 } from '../../src/index.js';
-import { FakeTransport, ManualClock } from '../../src/testing/index.js';
+import { connectedFakeClient, fakeClient, flush } from '../support/fake-client.js';
 
 const key = generateKeypair();
-const flush = async () => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-  await new Promise((r) => setImmediate(r));
-};
-
 function setup(options: { keyed?: boolean; queueLimit?: number } = {}) {
-  const clock = new ManualClock();
-  const transport = new FakeTransport();
-  let builder = CircleWsClient.builder('ws://fake/02aa')
-    .withTransport(transport.factory)
-    .withClock(clock)
-    .withRandom(() => 0)
-    .withReconnect({ initialDelayMs: 100, maxDelayMs: 100 })
-    .withKeepAlive(false);
-  if (options.keyed) builder = builder.withKeypair(key.privateKey);
-  if (options.queueLimit !== undefined) builder = builder.withQueueLimit(options.queueLimit);
-  return { clock, transport, client: builder.build() };
+  return fakeClient((builder) => {
+    let b = builder;
+    if (options.keyed) b = b.withKeypair(key.privateKey);
+    if (options.queueLimit !== undefined) b = b.withQueueLimit(options.queueLimit);
+    return b;
+  });
 }
 
 /** Connects an anonymous fake client to `connected`. */
 async function connected(options: { queueLimit?: number } = {}) {
-  const s = setup(options);
-  const ready = s.client.connect();
-  s.transport.current.open();
-  await ready;
-  return s;
+  return connectedFakeClient(options.queueLimit === undefined ? undefined : (b) => b.withQueueLimit(options.queueLimit as number));
 }
 
 describe('builder arguments', () => {

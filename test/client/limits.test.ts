@@ -15,32 +15,14 @@ import {
   OutcomeUnknownError,
 } from '../../src/index.js';
 import { exceedsBytes, utf8ByteLength } from '../../src/rpc/codec.js';
-import { FakeTransport, ManualClock } from '../../src/testing/index.js';
-
-const flush = async () => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-  await new Promise((r) => setImmediate(r));
-};
+import { connectedFakeClient, fakeClient, flush } from '../support/fake-client.js';
 
 function setup(options: { maxFrameBytes?: number } = {}) {
-  const clock = new ManualClock();
-  const transport = new FakeTransport();
-  let builder = CircleWsClient.builder('ws://fake/02aa')
-    .withTransport(transport.factory)
-    .withClock(clock)
-    .withRandom(() => 0)
-    .withReconnect({ initialDelayMs: 100, maxDelayMs: 100 })
-    .withKeepAlive(false);
-  if (options.maxFrameBytes !== undefined) builder = builder.withMaxFrameBytes(options.maxFrameBytes);
-  return { clock, transport, client: builder.build() };
+  return fakeClient((b) => (options.maxFrameBytes === undefined ? b : b.withMaxFrameBytes(options.maxFrameBytes)));
 }
 
 async function connected(options: { maxFrameBytes?: number } = {}) {
-  const s = setup(options);
-  const ready = s.client.connect();
-  s.transport.current.open();
-  await ready;
-  return s;
+  return connectedFakeClient((b) => (options.maxFrameBytes === undefined ? b : b.withMaxFrameBytes(options.maxFrameBytes)));
 }
 
 /** The size of the frame `call(method, { script })` makes with id `id`. */
