@@ -19,14 +19,11 @@ import {
   defaultReconnectPolicy,
 } from '../../src/index.js';
 import { parseRetryAfter, printableLocation } from '../../src/transport/http-refusal.js';
-import { FakeTransport, ManualClock } from '../../src/testing/index.js';
+import type { FakeTransport } from '../../src/testing/index.js';
 import { waitForStatus } from '../support/client.js';
+import { fakeClient, flush } from '../support/fake-client.js';
 
 const key = generateKeypair();
-const flush = async () => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-  await new Promise((r) => setImmediate(r));
-};
 /** Flushes until `check` holds (signing runs on a later turn), failing clearly if it never does. */
 async function until(check: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 50; i++) {
@@ -37,18 +34,12 @@ async function until(check: () => boolean, what: string): Promise<void> {
 }
 
 function setup(options: { keyed?: boolean; maxDelayMs?: number } = {}) {
-  const clock = new ManualClock();
-  const transport = new FakeTransport();
-  let builder = CircleWsClient.builder('ws://fake/02aa')
-    .withTransport(transport.factory)
-    .withClock(clock)
-    .withRandom(() => 0)
-    .withReconnect({ initialDelayMs: 100, maxDelayMs: options.maxDelayMs ?? 10_000, multiplier: 2, jitter: 1 })
-    .withKeepAlive(false);
-  if (options.keyed) builder = builder.withKeypair(key.privateKey);
-  const client = builder.build();
-  client.connect().catch(() => {});
-  return { clock, transport, client };
+  const s = fakeClient((builder) => {
+    const b = builder.withReconnect({ initialDelayMs: 100, maxDelayMs: options.maxDelayMs ?? 10_000, multiplier: 2, jitter: 1 });
+    return options.keyed ? b.withKeypair(key.privateKey) : b;
+  });
+  s.client.connect().catch(() => {});
+  return s;
 }
 
 describe('Retry-After on a refused upgrade', () => {

@@ -4,24 +4,11 @@
  * disconnect() must settle every call, stop every timer and leave no socket open.
  */
 import { describe, expect, it } from 'vitest';
-import type { AnyStateNode } from 'xstate';
 import { circleWsMachine } from '../../machines/connection.js';
 import { AbortError, CircleWsError } from '../../src/index.js';
-import { execute, Harness, modelFor, settle, type Snapshot, variants } from '../support/model.js';
+import { execute, Harness, leafOf, leaves, modelFor, settle, variants } from '../support/model.js';
 import { settle as settled } from './support.js';
 
-/** Every leaf state of the chart, as a dotted path (`session.authenticated.probing`). */
-function leaves(node: AnyStateNode, prefix = ''): string[] {
-  const children = Object.values(node.states) as AnyStateNode[];
-  if (children.length === 0) return [prefix];
-  return children.flatMap((child) => leaves(child, prefix ? `${prefix}.${child.key}` : child.key));
-}
-
-function leafOf(snapshot: Snapshot): string {
-  const walk = (value: unknown): string =>
-    typeof value === 'string' ? value : Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}.${walk(v)}`)[0] ?? '';
-  return walk(snapshot.value);
-}
 
 const allLeaves = leaves(circleWsMachine.root);
 

@@ -6,22 +6,10 @@
  * (safe-to-repeat ones are queued again) are pending too.
  */
 import { describe, expect, it } from 'vitest';
-import type { AnyStateNode } from 'xstate';
 import { circleWsMachine } from '../../machines/connection.js';
 import { NotConnectedError } from '../../src/index.js';
-import { execute, Harness, modelFor, settle, type Snapshot, variants } from '../support/model.js';
+import { execute, Harness, leafOf, leaves, modelFor, settle, variants } from '../support/model.js';
 
-function leaves(node: AnyStateNode, prefix = ''): string[] {
-  const children = Object.values(node.states) as AnyStateNode[];
-  if (children.length === 0) return [prefix];
-  return children.flatMap((child) => leaves(child, prefix ? `${prefix}.${child.key}` : child.key));
-}
-
-function leafOf(snapshot: Snapshot): string {
-  const walk = (value: unknown): string =>
-    typeof value === 'string' ? value : Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}.${walk(v)}`)[0] ?? '';
-  return walk(snapshot.value);
-}
 
 interface Tracked {
   made: string;

@@ -304,3 +304,16 @@ export function edgeWalks(variant: Variant): Walk[] {
   });
 }
 
+/** Every leaf state of the chart, as a dotted path (`session.authenticated.probing`). */
+export function leaves(node: AnyStateNode, prefix = ''): string[] {
+  const children = Object.values(node.states) as AnyStateNode[];
+  if (children.length === 0) return [prefix];
+  return children.flatMap((child) => leaves(child, prefix ? `${prefix}.${child.key}` : child.key));
+}
+
+/** The leaf state a snapshot is in, as a dotted path. */
+export function leafOf(snapshot: Snapshot): string {
+  const walk = (value: unknown): string =>
+    typeof value === 'string' ? value : Object.entries(value as Record<string, unknown>).map(([k, v]) => `${k}.${walk(v)}`)[0] ?? '';
+  return walk(snapshot.value);
+}

@@ -1,11 +1,7 @@
 /** The example of docs/testing.md, run as written, so the documentation cannot drift from the kit. */
 import { expect, it } from 'vitest';
 import { CircleWsClient, generateKeypair } from '../../src/index.js';
-import { FakeTransport, ManualClock } from '../../src/testing/index.js';
-
-const flushMicrotasks = async (): Promise<void> => {
-  for (let i = 0; i < 10; i++) await Promise.resolve();
-};
+import { FakeTransport, flushMicrotasks, ManualClock } from '../../src/testing/index.js';
 
 it('runs the documented fake-transport and manual-clock example', async () => {
   const { privateKey } = generateKeypair();
