@@ -155,6 +155,46 @@ function messageOf(error: unknown): string {
  */
 const refusalCodes: ReadonlySet<FailureCode> = new Set<FailureCode>(['AUTH_REFUSED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'NONCE_REJECTED', 'SIGNING_FAILED', 'INVALID_KEY']);
 
+/**
+ * The ready part of a session, shared by `authenticated` and `connected`: both stay states of
+ * their own (the inspector, `client.status` and the Stately editor show which one), with the same
+ * keep-alive sub-chart inside. The attempt counter resets only once the session has stayed ready a
+ * while, so a flapping server cannot pin the backoff at its minimum.
+ */
+const readyState = {
+  tags: 'ready',
+  after: { stableSession: { actions: 'stabilise' } },
+  // The runtime says the network is gone: probe now rather than wait for a quiet interval.
+  on: { 'network.offline': { guard: 'keepAliveIsOn', target: '.probing' } },
+  initial: 'idle',
+  states: {
+    // Frames are arriving (or keep-alive has just begun): wait for a quiet interval.
+    idle: {
+      always: { guard: 'keepAliveIsOff', target: 'unmonitored' },
+      after: {
+        keepAliveInterval: [
+          { guard: 'linkIsQuiet', target: 'probing' },
+          { target: 'idle', reenter: true },
+        ],
+      },
+    },
+    // A probe is out; any frame proves the link alive, silence past the deadline makes it suspect.
+    probing: {
+      entry: 'sendProbe',
+      on: { 'link.alive': { target: 'idle' } },
+      after: { keepAliveTimeout: { target: 'overdue' } },
+    },
+    // The deadline passed, but a late timer (a busy loop, a throttled tab, a laptop waking) may fire
+    // before frames already received are read: give them one turn before declaring the link dead.
+    overdue: {
+      on: { 'link.alive': { target: 'idle' } },
+      after: { graceTurn: { target: '#circleWs.backoff', actions: ['recordLinkDead', 'dropSocket'] } },
+    },
+    // Keep-alive is turned off: only the transport's own close tells us the link is gone.
+    unmonitored: {},
+  },
+} as const;
+
 const notProvided = (name: string) => `circleWsMachine: the "${name}" implementation was not provided`;
 
 export const circleWsMachine = setup({
@@ -411,88 +451,10 @@ export const circleWsMachine = setup({
             },
           },
         },
-        // Ready with a proven identity: calls flow; keep-alive watches the link. The attempt
-        // counter resets only once the session has stayed ready a while, so a flapping server
-        // cannot pin the backoff at its minimum. Written out in full, like `connected` below, so
-        // the chart can be pasted into the Stately editor as it is.
-        authenticated: {
-          tags: 'ready',
-          after: { stableSession: { actions: 'stabilise' } },
-          // The runtime says the network is gone: probe now rather than wait for a quiet interval.
-          on: { 'network.offline': { guard: 'keepAliveIsOn', target: '.probing' } },
-          initial: 'idle',
-          states: {
-            // Frames are arriving (or keep-alive has just begun): wait for a quiet interval.
-            idle: {
-              always: { guard: 'keepAliveIsOff', target: 'unmonitored' },
-              after: {
-                keepAliveInterval: [
-                  { guard: 'linkIsQuiet', target: 'probing' },
-                  { target: 'idle', reenter: true },
-                ],
-              },
-            },
-            // A probe is out; any frame proves the link alive, silence past the deadline makes it suspect.
-            probing: {
-              entry: 'sendProbe',
-              on: { 'link.alive': { target: 'idle' } },
-              after: { keepAliveTimeout: { target: 'overdue' } },
-            },
-            // The deadline passed, but a late timer (a busy loop, a throttled tab, a laptop waking) may fire
-            // before frames already received are read: give them one turn before declaring the link dead.
-            overdue: {
-              on: { 'link.alive': { target: 'idle' } },
-              after: {
-                graceTurn: {
-                  target: '#circleWs.backoff',
-                  actions: ['recordLinkDead', 'dropSocket'],
-                },
-              },
-            },
-            // Keep-alive is turned off: only the transport's own close tells us the link is gone.
-            unmonitored: {},
-          },
-        },
+        // Ready with a proven identity: calls flow; keep-alive watches the link.
+        authenticated: readyState,
         // Ready without a key pair: the socket is open and calls flow, but nothing was proven.
-        // The same keep-alive sub-chart as `authenticated`.
-        connected: {
-          tags: 'ready',
-          after: { stableSession: { actions: 'stabilise' } },
-          // The runtime says the network is gone: probe now rather than wait for a quiet interval.
-          on: { 'network.offline': { guard: 'keepAliveIsOn', target: '.probing' } },
-          initial: 'idle',
-          states: {
-            // Frames are arriving (or keep-alive has just begun): wait for a quiet interval.
-            idle: {
-              always: { guard: 'keepAliveIsOff', target: 'unmonitored' },
-              after: {
-                keepAliveInterval: [
-                  { guard: 'linkIsQuiet', target: 'probing' },
-                  { target: 'idle', reenter: true },
-                ],
-              },
-            },
-            // A probe is out; any frame proves the link alive, silence past the deadline makes it suspect.
-            probing: {
-              entry: 'sendProbe',
-              on: { 'link.alive': { target: 'idle' } },
-              after: { keepAliveTimeout: { target: 'overdue' } },
-            },
-            // The deadline passed, but a late timer (a busy loop, a throttled tab, a laptop waking) may fire
-            // before frames already received are read: give them one turn before declaring the link dead.
-            overdue: {
-              on: { 'link.alive': { target: 'idle' } },
-              after: {
-                graceTurn: {
-                  target: '#circleWs.backoff',
-                  actions: ['recordLinkDead', 'dropSocket'],
-                },
-              },
-            },
-            // Keep-alive is turned off: only the transport's own close tells us the link is gone.
-            unmonitored: {},
-          },
-        },
+        connected: readyState,
       },
     },
     // Waiting before the next attempt; the delay grows with each failure and is jittered.
