@@ -3,13 +3,13 @@
  *
  * This module is the specification: it does no I/O and holds no secret. Every effect is named
  * here and implemented elsewhere (`src/client/`), injected with `circleWsMachine.provide(...)`:
- * the socket (`transport`), the three handshake steps (`fetchNonce`, `signNonce`,
+ * the socket (`openSocket`, `releaseSocket`), the three handshake steps (`fetchNonce`, `signNonce`,
  * `authenticate`), the keep-alive probe, and the delays. The private key never enters it: the
  * injected signer holds the key, the context holds only the public key. Nor do the nonce and the
  * signature: the facade keeps them, and the handshake actors report only that their step succeeded,
  * so an inspector sees no secret in any input, output or event.
  */
-import { assign, type ErrorActorEvent, fromCallback, fromPromise, setup, type StateValue } from 'xstate';
+import { assign, type ErrorActorEvent, fromPromise, setup, type StateValue } from 'xstate';
 import { backoffDelay, type ReconnectPolicy } from './backoff.js';
 import { type FailureCode, isFailureCode } from './failure.js';
 
@@ -95,7 +95,7 @@ export interface SocketClosed {
   inboundTooLarge?: boolean;
 }
 
-/** Sent by the transport actor about its socket. */
+/** Sent by the facade about the socket that `openSocket` opened. */
 export type SocketEvent = { type: 'socket.opened' } | ({ type: 'socket.closed' } & SocketClosed);
 
 export type CircleWsEvent =
@@ -134,7 +134,7 @@ function failureCodeOf(error: unknown): FailureCode {
 }
 
 /** The error of a failed handshake step, as the guards and actions that judge it take it. */
-interface HandshakeError {
+export interface HandshakeError {
   error: unknown;
 }
 
@@ -204,17 +204,12 @@ export const circleWsMachine = setup({
     input: {} as CircleWsInput,
     tags: {} as 'ready' | 'handshake',
     children: {} as {
-      transport: 'transport';
       fetchNonce: 'fetchNonce';
       signNonce: 'signNonce';
       authenticate: 'authenticate';
     },
   },
   actors: {
-    /** Opens one socket for the session's lifetime and reports `socket.*` events; its cleanup closes it. */
-    transport: fromCallback<CircleWsEvent, { instance: number; url: string }>(() => {
-      throw new Error(notProvided('transport'));
-    }),
     /**
      * `fetch_nonce` over the open socket; resolves (with nothing) once the implementation holds a
      * nonce it is willing to sign, rejects with `NONCE_REJECTED` when the text does not look like one.
@@ -232,6 +227,16 @@ export const circleWsMachine = setup({
     }),
   },
   actions: {
+    /**
+     * Opens the session's socket, which then reports `socket.opened` and `socket.closed`. Injected.
+     * An action pair rather than an invoked actor: a child actor per connected client cost about
+     * 1.7 KiB of heap and one more actor start per connection (docs/performance.md).
+     */
+    openSocket: () => {
+      throw new Error(notProvided('openSocket'));
+    },
+    /** Closes the session's socket with 1000 (if still open) as the session ends, whatever ended it. Injected. */
+    releaseSocket: () => {},
     /** Sends a ping frame, or a JSON-RPC probe where the transport has none. Injected. */
     sendProbe: () => {},
     /** Drops the socket without a closing handshake: used when the link is dead or stalled. Injected. */
@@ -337,10 +342,10 @@ export const circleWsMachine = setup({
     disconnected: {
       on: { connect: { target: 'session', actions: ['resetAttempts', 'forgetFailure'] } },
     },
-    // One socket's lifetime: the transport lives here so every sub-state can use it.
+    // One socket's lifetime: opened on entry and released on exit, so every sub-state can use it.
     session: {
-      entry: 'resetNonceRetries',
-      invoke: { id: 'transport', src: 'transport', input: ({ context }) => ({ instance: context.instance, url: context.url }) },
+      entry: ['resetNonceRetries', 'openSocket'],
+      exit: 'releaseSocket',
       on: {
         'socket.closed': [
           { guard: 'closeIsTerminal', target: 'failed', actions: 'recordClose' },

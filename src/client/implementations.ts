@@ -7,13 +7,15 @@
  * in the machine's context (`instance`): an inspector sees that number and nothing else. Clients
  * are held weakly, so a client the application drops is forgotten with it.
  */
-import { assign, fromCallback, fromPromise } from 'xstate';
+import { assign, fromPromise } from 'xstate';
 import { backoffDelay, type CircleWsEvent, circleWsMachine } from '../../machines/connection.js';
 
 /** What the implementations ask of a client: the narrow side of it that acts on the socket. */
 export interface MachineHost {
-  /** Opens a socket for the session and tells the machine about it; returns its release. */
-  open(url: string, tell: (event: CircleWsEvent) => void): () => void;
+  /** Opens a socket for the session; it reports `socket.*` events to `machine`. */
+  open(url: string, machine: MachineRef): void;
+  /** The session ended: closes its socket with 1000 if it is still open. */
+  release(): void;
   fetchNonce(publicKey: string): Promise<void>;
   signNonce(): Promise<void>;
   authenticate(publicKey: string): Promise<true>;
@@ -25,6 +27,11 @@ export interface MachineHost {
   random(): number;
   /** Milliseconds until the link has been quiet for `intervalMs`; 0 when it has. */
   quietIn(intervalMs: number): number;
+}
+
+/** Where a socket reports its events: the client's actor. */
+export interface MachineRef {
+  send(event: CircleWsEvent): void;
 }
 
 const hosts = new Map<number, WeakRef<MachineHost>>();
@@ -51,14 +58,13 @@ function hostOf(holder: { instance: number }): MachineHost {
 /** The connection machine with the client's implementations. */
 export const providedMachine = circleWsMachine.provide({
   actors: {
-    transport: fromCallback<CircleWsEvent, { instance: number; url: string }>(({ input, sendBack }) =>
-      hostOf(input).open(input.url, sendBack),
-    ),
     fetchNonce: fromPromise<void, { instance: number; publicKey: string }>(async ({ input }) => hostOf(input).fetchNonce(input.publicKey)),
     signNonce: fromPromise<void, { instance: number }>(async ({ input }) => hostOf(input).signNonce()),
     authenticate: fromPromise<true, { instance: number; publicKey: string }>(async ({ input }) => hostOf(input).authenticate(input.publicKey)),
   },
   actions: {
+    openSocket: ({ context, self }) => hostOf(context).open(context.url, self),
+    releaseSocket: ({ context }) => hostOf(context).release(),
     planRetry: assign({
       retryDelayMs: ({ context }) =>
         context.reconnect === null

@@ -4,14 +4,13 @@
  * for it to be gone. It is what the machine's implementations act on (`MachineHost`), and it
  * holds the handshake's secrets on the socket they belong to.
  */
-import type { CircleWsEvent } from '../../machines/connection.js';
 import type { Signer } from '../auth/crypto.js';
 import { RpcError } from '../errors.js';
 import { decodeFrame } from '../rpc/codec.js';
 import type { CloseInfo, Transport } from '../transport/types.js';
 import type { Calls } from './calls.js';
 import { authenticate, fetchNonce, type HandshakeHost, signNonce, type SocketSecrets } from './handshake.js';
-import type { MachineHost } from './implementations.js';
+import type { MachineHost, MachineRef } from './implementations.js';
 import type { ResolvedOptions } from './options.js';
 
 /** A server notification (a message with a `method` and no `id`). */
@@ -37,11 +36,11 @@ export class Link implements SocketSecrets {
   probeOut = false;
   /** Set by a `disconnect()` waiting for the socket to be gone. */
   onGone: (() => void) | undefined = undefined;
-  /** Tells the machine about this socket (the transport actor's `sendBack`). */
-  readonly tell: (event: CircleWsEvent) => void;
+  /** Where this socket's events go: the client's actor. */
+  readonly machine: MachineRef;
 
-  constructor(tell: (event: CircleWsEvent) => void) {
-    this.tell = tell;
+  constructor(machine: MachineRef) {
+    this.machine = machine;
   }
 }
 
@@ -54,6 +53,8 @@ export class ClientSocket implements MachineHost, HandshakeHost<Link> {
   readonly #options: ResolvedOptions;
   readonly #calls: Calls;
   #notificationListeners: Set<(notification: Notification) => void> | undefined;
+  /** The socket the session let go of last, until the next opens (see `drop`). */
+  #released: Link | null = null;
 
   constructor(options: ResolvedOptions, signer: Signer | null, calls: Calls) {
     this.#options = options;
@@ -76,8 +77,9 @@ export class ClientSocket implements MachineHost, HandshakeHost<Link> {
 
   // The machine's implementations (see implementations.ts).
 
-  open(url: string, tell: (event: CircleWsEvent) => void): () => void {
-    const link = new Link(tell);
+  open(url: string, machine: MachineRef): void {
+    const link = new Link(machine);
+    this.#released = null;
     // Current before the factory runs, so a transport that reports synchronously is not ignored.
     this.link = link;
     const { logger, clock } = this.#options;
@@ -87,7 +89,7 @@ export class ClientSocket implements MachineHost, HandshakeHost<Link> {
           if (this.link !== link) return;
           link.heardAt = clock.now();
           logger.debug('socket open', { url });
-          tell({ type: 'socket.opened' });
+          machine.send({ type: 'socket.opened' });
         },
         message: (data) => {
           if (this.link === link) this.#onFrame(link, data);
@@ -111,7 +113,7 @@ export class ClientSocket implements MachineHost, HandshakeHost<Link> {
           this.link = null;
           logger.info('socket closed', { code: info.code, reason: info.reason, ...(info.status ? { status: info.status } : {}), ...(info.error ? { error: info.error } : {}) });
           this.#lost(link, info);
-          tell({ type: 'socket.closed', ...info });
+          machine.send({ type: 'socket.closed', ...info });
         },
       }, { maxInboundFrameBytes: this.#options.maxInboundFrameBytes });
     } catch (error) {
@@ -120,9 +122,13 @@ export class ClientSocket implements MachineHost, HandshakeHost<Link> {
       link.transport = deadTransport;
       this.#gone(link);
       this.link = null;
-      queueMicrotask(() => tell({ type: 'socket.closed', code: 1006, reason: '', error: message }));
+      queueMicrotask(() => machine.send({ type: 'socket.closed', code: 1006, reason: '', error: message }));
     }
-    return () => this.#release(link);
+  }
+
+  release(): void {
+    const link = this.link;
+    if (link) this.#release(link);
   }
 
   fetchNonce(publicKey: string): Promise<void> {
@@ -150,9 +156,14 @@ export class ClientSocket implements MachineHost, HandshakeHost<Link> {
     this.request(link, 'whoami', {}).catch(() => {});
   }
 
-  /** Drops the socket without a closing handshake (a dead or stalled link cannot finish one). */
+  /**
+   * Drops the socket without a closing handshake (a dead or stalled link cannot finish one). The
+   * machine drops as it leaves the session, after `releaseSocket` (exit actions run first) has
+   * started a closing handshake: the socket just released is the one dropped then.
+   */
   drop(): void {
-    this.link?.transport.terminate();
+    const link = this.link ?? this.#released;
+    if (link && !link.closed) link.transport.terminate();
   }
 
   random(): number {
@@ -190,18 +201,18 @@ export class ClientSocket implements MachineHost, HandshakeHost<Link> {
 
   // ---------------------------------------------------------------------------------------------
 
-  /** The transport actor's cleanup: the session state was left (or the client stopped). */
+  /** The session state was left: its socket goes, and the calls in flight on it are settled. */
   #release(link: Link): void {
     link.nonce = null;
     link.signature = null;
-    if (this.link === link) {
-      this.link = null;
-      this.#lost(link);
-    }
+    this.link = null;
+    this.#released = link;
+    this.#lost(link);
     if (!link.closed) link.transport.close(1000, this.stopped ? 'client disconnected' : 'client closing');
   }
 
   #gone(link: Link): void {
+    if (this.#released === link) this.#released = null;
     link.closed = true;
     link.nonce = null;
     link.signature = null;
@@ -249,7 +260,7 @@ export class ClientSocket implements MachineHost, HandshakeHost<Link> {
     link.heardAt = this.#options.clock.now();
     if (link.probeOut) {
       link.probeOut = false;
-      link.tell({ type: 'link.alive' });
+      link.machine.send({ type: 'link.alive' });
     }
   }
 }

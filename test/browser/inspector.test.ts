@@ -106,7 +106,11 @@ describe('inspection', { timeout: 30_000 }, () => {
     );
     // The handshake's child actors were registered and ran.
     const children = events.filter((event) => event.type === '@xstate.actor').map((event) => (event.actorRef as { id?: string }).id);
-    expect(children).toEqual(expect.arrayContaining(['transport', 'fetchNonce', 'signNonce', 'authenticate']));
+    expect(children).toEqual(expect.arrayContaining(['fetchNonce', 'signNonce', 'authenticate']));
+    // The socket is the session's entry and exit actions, shown as the inspector shows any action.
+    const actions = events.flatMap((event) => (event.type === '@xstate.action' ? [event.action.type] : []));
+    expect(actions).toEqual(expect.arrayContaining(['openSocket', 'releaseSocket']));
+    expect(actions.indexOf('openSocket')).toBeLessThan(actions.indexOf('releaseSocket'));
 
     const dumps = events.map(serialise);
     // The search reaches deep: the public key (in the context) is found…
