@@ -159,6 +159,8 @@ export class CircleWsClient implements AsyncDisposableLike {
       const waiters = (this.#connectWaiters ??= new Set());
       const finish = (error?: Error): void => {
         waiters.delete(waiter);
+        // An idle client keeps no empty set.
+        if (waiters.size === 0 && this.#connectWaiters === waiters) this.#connectWaiters = undefined;
         clock.clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         if (error) reject(error);
