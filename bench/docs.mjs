@@ -63,6 +63,7 @@ lines.push(table(['target', 'limit', 'ratio', ''], targetRows(report).map((row) 
 lines.push('');
 const details = [];
 if (f.connect) details.push(`Figure 1: ${f.connect.results[RAW].n} connections per contender. ${f.connect.notes}`);
+if (f.connectNoVerify) details.push(`Figure 1, second line: ${f.connectNoVerify.results[RAW].n} connections per contender. ${f.connectNoVerify.notes}`);
 if (f.sequential) details.push(`Figure 2: ${f.sequential.results[RAW].n} calls per contender.`);
 if (f.throughput) {
   const depth = Object.keys(f.throughput.byDepth).at(-1);

@@ -6,7 +6,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { contenders, OURS, PEER, RAW } from './contenders.mjs';
-import { collectGarbage, median, pairedRatio, percentile } from './stats.mjs';
+import { collectGarbage, median, pairedRatio, pairedRatios, percentile } from './stats.mjs';
 import { startServer } from './server-process.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -87,8 +87,11 @@ export async function warmUp(ctx, sessions) {
   }
 }
 
-/** Figure 1: connect and authenticate, latency to ready (raw and ours; the peer does not authenticate). */
-export async function figureConnect(ctx) {
+/**
+ * Figure 1: connect and authenticate, latency to ready (raw and ours; the peer does not
+ * authenticate), against the server at `url` (verifying signatures or not).
+ */
+export async function figureConnect(ctx, { url, verify }) {
   const names = [RAW, OURS];
   const { rounds, perRound } = ctx.settings.connect;
   const samples = Object.fromEntries(names.map((name) => [name, []]));
@@ -98,7 +101,7 @@ export async function figureConnect(ctx) {
       collectGarbage();
       const times = [];
       for (let i = 0; i < perRound; i++) {
-        const session = contenders[name].create(ctx.url, ctx.keypair);
+        const session = contenders[name].create(url, ctx.keypair);
         const start = performance.now();
         await withDeadline(session.connect(), 10_000, `${name} connect`);
         times.push(performance.now() - start);
@@ -114,17 +117,23 @@ export async function figureConnect(ctx) {
   }
   results[PEER] = null;
   return {
-    title: 'Connect and authenticate: latency to ready',
+    title: verify ? 'Connect and authenticate: latency to ready (server verifying)' : 'Connect and authenticate: latency to ready (server not verifying)',
+    verify,
     unit: 'ms',
     better: 'lower',
     results,
     ratios: {
-      [OURS]: { p50: results[OURS].p50 / results[RAW].p50, p99: results[OURS].p99 / results[RAW].p99, pairedP50: pairedRatio(roundP50[OURS], roundP50[RAW]) },
+      [OURS]: {
+        p50: results[OURS].p50 / results[RAW].p50,
+        p99: results[OURS].p99 / results[RAW].p99,
+        pairedP50: pairedRatio(roundP50[OURS], roundP50[RAW]),
+        roundP50Ratios: pairedRatios(roundP50[OURS], roundP50[RAW]),
+      },
       [PEER]: null,
     },
-    notes: ctx.verify
-      ? 'The bench server verifies every signature with verifySignature (3–4 ms of server CPU per connection, in its own process).'
-      : 'The bench server accepts a well-formed signature for the key that fetched the nonce without verifying it (run with --verify to verify).',
+    notes: verify
+      ? 'The bench server verifies every signature with verifySignature, as a Circle server does (3–4 ms of server CPU per connection, in its own process).'
+      : 'A second bench server accepts a well-formed signature for the key that fetched the nonce without verifying it, so the line shows the clients’ own handshake cost.',
   };
 }
 
@@ -213,7 +222,7 @@ export async function figureMemory(ctx) {
   for (const count of ctx.settings.memory.counts) {
     const results = {};
     for (const variant of variants) {
-      results[variant.key] = await runMemoryChild(ctx.url, variant, count);
+      results[variant.key] = await runMemoryChild(ctx.plainUrl, variant, count);
     }
     const ratios = {};
     for (const variant of variants) {
