@@ -222,7 +222,7 @@ export async function figureMemory(ctx) {
   for (const count of ctx.settings.memory.counts) {
     const results = {};
     for (const variant of variants) {
-      results[variant.key] = await runMemoryChild(ctx.plainUrl, variant, count);
+      results[variant.key] = await runMemoryChild(ctx.plainUrl, variant, count, ctx.settings.memory.idleMs);
     }
     const ratios = {};
     for (const variant of variants) {
@@ -236,19 +236,35 @@ export async function figureMemory(ctx) {
     ratios[PEER] = null;
     byCount[count] = { results, ratios };
   }
+  // A built client that never connected, above one started bare actor of the same machine.
+  const { unconnectedCount } = ctx.settings.memory;
+  const actor = await runMemoryChild(ctx.plainUrl, { key: 'actor', contender: 'actor', keepAlive: false }, unconnectedCount, 0);
+  const unconnected = await runMemoryChild(ctx.plainUrl, { key: 'unconnected', contender: 'unconnected', keepAlive: false }, unconnectedCount, 0);
   return {
     title: 'Memory per authenticated idle client',
     unit: 'bytes/client',
     better: 'lower',
     byCount,
+    idleMs: ctx.settings.memory.idleMs,
+    unconnected: {
+      count: unconnectedCount,
+      actor,
+      client: unconnected,
+      heapAboveActor: unconnected.heapPerInstance - actor.heapPerInstance,
+      rssAboveActor: unconnected.rssPerInstance - actor.rssPerInstance,
+      notes:
+        "actor: createActor(circleWsMachine, { input }).start() from 'circle-ws-client/machine', with the input a default client with a key pair gives it; " +
+        'client: CircleWsClient.builder(url).withKeypair(key).build(), never connected. One fresh process each, --expose-gc, (after − before) / N after garbage collection.',
+    },
     notes:
       `${OURS}: keep-alive off (like for like with raw, which has none); ${OURS}+keepalive: the default keep-alive (30 s interval). ` +
-      'Reconnection off for both. One fresh process per contender and count, run with --expose-gc; garbage collected before each sample.',
+      `Reconnection off for both. Sampled after ${ctx.settings.memory.idleMs / 1000} s idle (past the client's 5 s stable-session timer, so the session has settled). ` +
+      'One fresh process per contender and count, run with --expose-gc; garbage collected before each sample.',
   };
 }
 
-function runMemoryChild(url, variant, count) {
-  const args = ['--contender', variant.contender, '--count', String(count), '--url', url];
+function runMemoryChild(url, variant, count, idleMs) {
+  const args = ['--contender', variant.contender, '--count', String(count), '--url', url, '--idle-ms', String(idleMs)];
   if (variant.keepAlive) args.push('--keep-alive');
   const child = fork(MEMORY_CHILD, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let result = null;

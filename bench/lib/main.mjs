@@ -31,7 +31,8 @@ export const SETTINGS = {
     connect: { rounds: 20, perRound: 10 },
     sequential: { rounds: 20, perRound: 500 },
     pipelined: { depths: [1, 16, 256], rounds: 20, perRound: 5_000 },
-    memory: { counts: [1_000, 5_000] },
+    // idleMs: past the client's stable-session timer (stableAfterMs, 5 s in src/client/options.ts).
+    memory: { counts: [1_000, 5_000], idleMs: 6_000, unconnectedCount: 5_000 },
     reconnect: { restarts: 50, delayMs: 50 },
     warmup: { sequential: 2_000, pipelined: 10_000, connects: 20 },
   },
@@ -39,7 +40,7 @@ export const SETTINGS = {
     connect: { rounds: 4, perRound: 5 },
     sequential: { rounds: 5, perRound: 100 },
     pipelined: { depths: [1, 16, 256], rounds: 5, perRound: 1_000 },
-    memory: { counts: [200] },
+    memory: { counts: [200], idleMs: 6_000, unconnectedCount: 500 },
     reconnect: { restarts: 3, delayMs: 50 },
     warmup: { sequential: 200, pipelined: 1_000, connects: 3 },
   },

@@ -63,6 +63,12 @@ export function rowsOf(report) {
       rows.push([`5. RSS per idle client, ${count} clients (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[OURS].rssPerClient / KiB), ratio(q[OURS].rssPerClient), 'n/a', 'n/a']);
       rows.push([`5.   same, keep-alive on (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[ka].rssPerClient / KiB), ratio(q[ka].rssPerClient), 'n/a', 'n/a']);
     }
+    const u = f.memory.unconnected;
+    if (u) {
+      rows.push([`5. heap per built, never-connected client (KiB)`, 'n/a', fmt(u.client.heapPerInstance / KiB), '', 'n/a', 'n/a']);
+      rows.push([`5.   one started bare actor of the machine (KiB)`, 'n/a', fmt(u.actor.heapPerInstance / KiB), '', 'n/a', 'n/a']);
+      rows.push([`5.   client above its actor (KiB)`, 'n/a', fmt(u.heapAboveActor / KiB), '', 'n/a', 'n/a']);
+    }
   }
   if (f.reconnect) {
     const { results: r, ratios: q } = f.reconnect;
