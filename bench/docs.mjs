@@ -104,7 +104,8 @@ const range = (xs, digits) => {
   if (present.length === 0) return 'n/a';
   const lo = Math.min(...present);
   const hi = Math.max(...present);
-  return lo === hi ? lo.toFixed(digits) : `${lo.toFixed(digits)}–${hi.toFixed(digits)}`;
+  const show = (x) => (Math.abs(x) >= 10_000 ? Math.round(x).toLocaleString('en-US') : x.toFixed(digits));
+  return lo === hi ? show(lo) : `${show(lo)}–${show(hi)}`;
 };
 if (runs.length > 1) {
   lines.push('');

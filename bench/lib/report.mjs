@@ -59,9 +59,9 @@ export function rowsOf(report) {
     for (const [count, { results: r, ratios: q }] of Object.entries(f.memory.byCount)) {
       const ka = `${OURS}+keepalive`;
       rows.push([`5. heap per idle client, ${count} clients (KiB)`, fmt(r[RAW].heapPerClient / KiB), fmt(r[OURS].heapPerClient / KiB), ratio(q[OURS].heapPerClient), 'n/a', 'n/a']);
-      rows.push([`5.   heap, keep-alive on (KiB)`, fmt(r[RAW].heapPerClient / KiB), fmt(r[ka].heapPerClient / KiB), ratio(q[ka].heapPerClient), 'n/a', 'n/a']);
+      rows.push([`5.   heap, keep-alive on, ${count} clients (KiB)`, fmt(r[RAW].heapPerClient / KiB), fmt(r[ka].heapPerClient / KiB), ratio(q[ka].heapPerClient), 'n/a', 'n/a']);
       rows.push([`5. RSS per idle client, ${count} clients (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[OURS].rssPerClient / KiB), ratio(q[OURS].rssPerClient), 'n/a', 'n/a']);
-      rows.push([`5.   RSS, keep-alive on (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[ka].rssPerClient / KiB), ratio(q[ka].rssPerClient), 'n/a', 'n/a']);
+      rows.push([`5.   RSS, keep-alive on, ${count} clients (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[ka].rssPerClient / KiB), ratio(q[ka].rssPerClient), 'n/a', 'n/a']);
     }
     const u = f.memory.unconnected;
     if (u) {
