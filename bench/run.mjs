@@ -4,7 +4,6 @@
  *
  *   npm run bench                 # full run (a few minutes), writes bench/results/latest.json
  *   npm run bench -- --quick      # small counts, well under a minute
- *   npm run bench -- --verify     # the bench server verifies signatures (verifySignature)
  *   npm run bench -- --only 2,3   # some figures only (written to bench/results/partial.json)
  *   npm run bench -- --out FILE   # another results file
  *

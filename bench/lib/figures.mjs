@@ -6,7 +6,7 @@ import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { contenders, OURS, PEER, RAW } from './contenders.mjs';
-import { collectGarbage, median, pairedRatio, percentile } from './stats.mjs';
+import { collectGarbage, median, pairedRatio, pairedRatios, percentile } from './stats.mjs';
 import { startServer } from './server-process.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -87,8 +87,11 @@ export async function warmUp(ctx, sessions) {
   }
 }
 
-/** Figure 1: connect and authenticate, latency to ready (raw and ours; the peer does not authenticate). */
-export async function figureConnect(ctx) {
+/**
+ * Figure 1: connect and authenticate, latency to ready (raw and ours; the peer does not
+ * authenticate), against the server at `url` (verifying signatures or not).
+ */
+export async function figureConnect(ctx, { url, verify }) {
   const names = [RAW, OURS];
   const { rounds, perRound } = ctx.settings.connect;
   const samples = Object.fromEntries(names.map((name) => [name, []]));
@@ -98,7 +101,7 @@ export async function figureConnect(ctx) {
       collectGarbage();
       const times = [];
       for (let i = 0; i < perRound; i++) {
-        const session = contenders[name].create(ctx.url, ctx.keypair);
+        const session = contenders[name].create(url, ctx.keypair);
         const start = performance.now();
         await withDeadline(session.connect(), 10_000, `${name} connect`);
         times.push(performance.now() - start);
@@ -114,17 +117,23 @@ export async function figureConnect(ctx) {
   }
   results[PEER] = null;
   return {
-    title: 'Connect and authenticate: latency to ready',
+    title: verify ? 'Connect and authenticate: latency to ready (server verifying)' : 'Connect and authenticate: latency to ready (server not verifying)',
+    verify,
     unit: 'ms',
     better: 'lower',
     results,
     ratios: {
-      [OURS]: { p50: results[OURS].p50 / results[RAW].p50, p99: results[OURS].p99 / results[RAW].p99, pairedP50: pairedRatio(roundP50[OURS], roundP50[RAW]) },
+      [OURS]: {
+        p50: results[OURS].p50 / results[RAW].p50,
+        p99: results[OURS].p99 / results[RAW].p99,
+        pairedP50: pairedRatio(roundP50[OURS], roundP50[RAW]),
+        roundP50Ratios: pairedRatios(roundP50[OURS], roundP50[RAW]),
+      },
       [PEER]: null,
     },
-    notes: ctx.verify
-      ? 'The bench server verifies every signature with verifySignature (3–4 ms of server CPU per connection, in its own process).'
-      : 'The bench server accepts a well-formed signature for the key that fetched the nonce without verifying it (run with --verify to verify).',
+    notes: verify
+      ? 'The bench server verifies every signature with verifySignature, as a Circle server does (3–4 ms of server CPU per connection, in its own process).'
+      : 'A second bench server accepts a well-formed signature for the key that fetched the nonce without verifying it, so the line shows the clients’ own handshake cost.',
   };
 }
 
@@ -170,7 +179,7 @@ export async function figurePipelined(ctx, sessions) {
     const cpuPerCall = Object.fromEntries(names.map((name) => [name, []]));
     for (let round = 0; round < rounds; round++) {
       for (const name of rotation(names, round)) {
-        collectGarbage();
+        if (ctx.settings.pipelined.roundGc !== false) collectGarbage();
         const cpuBefore = process.cpuUsage();
         const elapsed = await withDeadline(pipelined(sessions[name], perRound, depth), 300_000, `${name} pipelined ${depth}`);
         const used = process.cpuUsage(cpuBefore);
@@ -213,7 +222,7 @@ export async function figureMemory(ctx) {
   for (const count of ctx.settings.memory.counts) {
     const results = {};
     for (const variant of variants) {
-      results[variant.key] = await runMemoryChild(ctx.url, variant, count);
+      results[variant.key] = await runMemoryChild(ctx.plainUrl, variant, count, ctx.settings.memory.idleMs);
     }
     const ratios = {};
     for (const variant of variants) {
@@ -227,19 +236,35 @@ export async function figureMemory(ctx) {
     ratios[PEER] = null;
     byCount[count] = { results, ratios };
   }
+  // A built client that never connected, above one started bare actor of the same machine.
+  const { unconnectedCount } = ctx.settings.memory;
+  const actor = await runMemoryChild(ctx.plainUrl, { key: 'actor', contender: 'actor', keepAlive: false }, unconnectedCount, 0);
+  const unconnected = await runMemoryChild(ctx.plainUrl, { key: 'unconnected', contender: 'unconnected', keepAlive: false }, unconnectedCount, 0);
   return {
     title: 'Memory per authenticated idle client',
     unit: 'bytes/client',
     better: 'lower',
     byCount,
+    idleMs: ctx.settings.memory.idleMs,
+    unconnected: {
+      count: unconnectedCount,
+      actor,
+      client: unconnected,
+      heapAboveActor: unconnected.heapPerInstance - actor.heapPerInstance,
+      rssAboveActor: unconnected.rssPerInstance - actor.rssPerInstance,
+      notes:
+        "actor: createActor(circleWsMachine, { input }).start() from 'circle-ws-client/machine', with the input a default client with a key pair gives it; " +
+        'client: CircleWsClient.builder(url).withKeypair(key).build(), never connected. One fresh process each, --expose-gc, (after − before) / N after garbage collection.',
+    },
     notes:
       `${OURS}: keep-alive off (like for like with raw, which has none); ${OURS}+keepalive: the default keep-alive (30 s interval). ` +
-      'Reconnection off for both. One fresh process per contender and count, run with --expose-gc; garbage collected before each sample.',
+      `Reconnection off for both. Sampled after ${ctx.settings.memory.idleMs / 1000} s idle (past the client's 5 s stable-session timer, so the session has settled). ` +
+      'One fresh process per contender and count, run with --expose-gc; garbage collected before each sample.',
   };
 }
 
-function runMemoryChild(url, variant, count) {
-  const args = ['--contender', variant.contender, '--count', String(count), '--url', url];
+function runMemoryChild(url, variant, count, idleMs) {
+  const args = ['--contender', variant.contender, '--count', String(count), '--url', url, '--idle-ms', String(idleMs)];
   if (variant.keepAlive) args.push('--keep-alive');
   const child = fork(MEMORY_CHILD, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let result = null;
@@ -340,7 +365,75 @@ function compositionOf(metafile) {
   return Object.fromEntries(Object.entries(bytes).sort((a, b) => b[1] - a[1]));
 }
 
-/** Figure 7: browser bundle, minified and gzipped (needs esbuild). */
+/**
+ * How a browser bundler resolves this package: the `browser` condition of its `exports` (and of
+ * `#transport` in its `imports`), as Vite and webpack do. esbuild with platform browser already
+ * matches `browser`, `import` and `default`; `module` is the extra condition both bundlers add,
+ * and mainFields browser/module/main is their order for packages without `exports`.
+ */
+const BROWSER_RESOLUTION = { platform: 'browser', conditions: ['module'], mainFields: ['browser', 'module', 'main'] };
+/** The package's runtime dependencies: external when the package's own code is measured alone. */
+const DEPENDENCIES = ['xstate', '@noble/hashes', '@noble/secp256k1'];
+
+async function bundleOf(esbuild, contents, { minify = true, external = [] } = {}) {
+  const output = await esbuild.build({
+    stdin: { contents, resolveDir: ROOT, sourcefile: 'bench-entry.mjs', loader: 'js' },
+    bundle: true,
+    minify,
+    format: 'esm',
+    target: 'es2022',
+    ...BROWSER_RESOLUTION,
+    external: external.flatMap((name) => [name, `${name}/*`]),
+    write: false,
+    absWorkingDir: ROOT,
+    metafile: true,
+    logLevel: 'silent',
+  });
+  const code = output.outputFiles[0].contents;
+  return { code, text: output.outputFiles[0].text, minified: code.length, gzipped: gzipSync(code, { level: 9 }).length, metafile: output.metafile };
+}
+
+/**
+ * An entry importing, from the package's dependencies, exactly what the package's code kept in a
+ * bundle imports from them: read from the import statements esbuild leaves when the dependencies
+ * are external (only those that survived tree shaking; a namespace import becomes the members
+ * the code reads from it).
+ */
+export function dependencyEntry(externalBundleText) {
+  const lines = [];
+  const kept = [];
+  let n = 0;
+  const local = () => `d${n++}`;
+  for (const match of externalBundleText.matchAll(/^import\s+(.+?)\s+from\s+"([^"]+)";$/gm)) {
+    const [, clause, source] = match;
+    const specifiers = [];
+    let rest = clause.trim();
+    const namespace = /^\*\s+as\s+([\w$]+)$/.exec(rest);
+    if (namespace) {
+      const members = new Set([...externalBundleText.matchAll(new RegExp(`(?<![\\w$.])${namespace[1].replace('$', '\\$')}\\.([\\w$]+)`, 'g'))].map((m) => m[1]));
+      for (const member of members) specifiers.push(member);
+    } else {
+      const defaultName = /^([\w$]+)\s*(,|$)/.exec(rest);
+      if (defaultName) {
+        specifiers.push('default');
+        rest = rest.slice(defaultName[0].length).trim();
+      }
+      const named = /^\{([^}]*)\}$/.exec(rest);
+      if (named) for (const part of named[1].split(',').map((x) => x.trim()).filter(Boolean)) specifiers.push(part.split(/\s+as\s+/)[0]);
+    }
+    if (specifiers.length === 0) {
+      lines.push(`import ${JSON.stringify(source)};`);
+      continue;
+    }
+    const pairs = specifiers.map((name) => [name, local()]);
+    lines.push(`import { ${pairs.map(([name, as]) => `${name} as ${as}`).join(', ')} } from ${JSON.stringify(source)};`);
+    kept.push(...pairs.map(([, as]) => as));
+  }
+  lines.push(`globalThis.bench = [${kept.join(', ')}];`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** Figure 7: browser bundle, minified and gzipped (needs esbuild), resolved as Vite and webpack resolve it. */
 export async function figureBundle() {
   let esbuild;
   try {
@@ -348,29 +441,35 @@ export async function figureBundle() {
   } catch {
     return { title: 'Browser bundle (minified, gzipped)', unit: 'bytes', available: false, reason: 'esbuild is not installed' };
   }
-  const distIndex = JSON.stringify(`${ROOT}dist/src/index.js`);
   const entries = {
-    [OURS]: { description: 'import { CircleWsClient } (tree-shaken)', contents: `import { CircleWsClient } from ${distIndex};\nglobalThis.bench = CircleWsClient;\n` },
-    [`${OURS} (whole entry)`]: { description: 'export * from the browser entry', contents: `export * from ${distIndex};\n` },
+    [OURS]: {
+      description: "import { CircleWsClient, generateKeypair } from 'circle-ws-client' (tree-shaken)",
+      contents: `import { CircleWsClient, generateKeypair } from 'circle-ws-client';\nglobalThis.bench = [CircleWsClient, generateKeypair];\n`,
+    },
+    [`${OURS} (whole entry)`]: { description: "export * from 'circle-ws-client'", contents: `export * from 'circle-ws-client';\n` },
     [PEER]: { description: "import { Client } from 'rpc-websockets' (its browser build)", contents: `import { Client } from 'rpc-websockets';\nglobalThis.bench = Client;\n` },
   };
   const results = {};
   for (const [key, entry] of Object.entries(entries)) {
-    const output = await esbuild.build({
-      stdin: { contents: entry.contents, resolveDir: ROOT, sourcefile: 'bench-entry.mjs', loader: 'js' },
-      bundle: true,
-      minify: true,
-      format: 'esm',
-      platform: 'browser',
-      target: 'es2022',
-      write: false,
-      absWorkingDir: ROOT,
-      metafile: true,
-      logLevel: 'silent',
-    });
-    const code = output.outputFiles[0].contents;
-    results[key] = { description: entry.description, minified: code.length, gzipped: gzipSync(code, { level: 9 }).length, composition: compositionOf(output.metafile) };
+    const bundle = await bundleOf(esbuild, entry.contents);
+    results[key] = { description: entry.description, minified: bundle.minified, gzipped: bundle.gzipped, composition: compositionOf(bundle.metafile) };
   }
+  // The package's own code, gzipped: the whole bundle less a bundle of the same dependency
+  // imports alone (what gzip charges for the package's code next to its dependencies). Beside it,
+  // the package's modules bundled alone with the dependencies external.
+  const ours = entries[OURS].contents;
+  const withExternals = await bundleOf(esbuild, ours, { minify: false, external: DEPENDENCIES });
+  const dependenciesEntry = dependencyEntry(withExternals.text);
+  const dependenciesAlone = await bundleOf(esbuild, dependenciesEntry);
+  const ownAlone = await bundleOf(esbuild, ours, { external: DEPENDENCIES });
+  results[OURS].ownCode = {
+    gzippedMarginal: results[OURS].gzipped - dependenciesAlone.gzipped,
+    dependenciesAloneGzipped: dependenciesAlone.gzipped,
+    dependenciesAloneMinified: dependenciesAlone.minified,
+    ownAloneGzipped: ownAlone.gzipped,
+    ownAloneMinified: ownAlone.minified,
+    dependencyImports: dependenciesEntry,
+  };
   results[RAW] = null;
   return {
     title: 'Browser bundle (minified, gzipped)',
@@ -378,8 +477,11 @@ export async function figureBundle() {
     better: 'lower',
     available: true,
     esbuild: esbuild.version,
+    resolution: BROWSER_RESOLUTION,
     results,
     ratios: { [OURS]: null, [`${OURS} to ${PEER}`]: { gzipped: results[OURS].gzipped / results[PEER].gzipped } },
-    notes: 'esbuild, platform browser, ESM, minified, gzip level 9. The raw client has no browser build (n/a).',
+    notes:
+      "esbuild, ESM, minified, target es2022, gzip level 9, resolved as Vite and webpack resolve a browser build (platform browser: the `browser`, `import` and `default` conditions, plus `module`; mainFields browser, module, main), the package imported by its name. " +
+      "The package's own code, gzipped = gzip(bundle) − gzip(a bundle of the same dependency imports alone). The raw client has no browser build (n/a).",
   };
 }

@@ -29,10 +29,14 @@ function ratio(value) {
 export function rowsOf(report) {
   const f = report.figures;
   const rows = [];
-  if (f.connect) {
-    const { results: r, ratios: q } = f.connect;
-    rows.push(['1. connect + authenticate p50 (ms)', fmt(r[RAW].p50), fmt(r[OURS].p50), ratio(q[OURS].p50), 'n/a', 'n/a']);
-    rows.push(['1. connect + authenticate p99 (ms)', fmt(r[RAW].p99), fmt(r[OURS].p99), ratio(q[OURS].p99), 'n/a', 'n/a']);
+  for (const [figure, label] of [
+    [f.connect, '1. connect + authenticate'],
+    [f.connectNoVerify, '1. connect + authenticate, server not verifying,'],
+  ]) {
+    if (!figure) continue;
+    const { results: r, ratios: q } = figure;
+    rows.push([`${label} p50 (ms)`, fmt(r[RAW].p50), fmt(r[OURS].p50), ratio(q[OURS].p50), 'n/a', 'n/a']);
+    rows.push([`${label} p99 (ms)`, fmt(r[RAW].p99), fmt(r[OURS].p99), ratio(q[OURS].p99), 'n/a', 'n/a']);
   }
   if (f.sequential) {
     const { results: r, ratios: q } = f.sequential;
@@ -55,9 +59,15 @@ export function rowsOf(report) {
     for (const [count, { results: r, ratios: q }] of Object.entries(f.memory.byCount)) {
       const ka = `${OURS}+keepalive`;
       rows.push([`5. heap per idle client, ${count} clients (KiB)`, fmt(r[RAW].heapPerClient / KiB), fmt(r[OURS].heapPerClient / KiB), ratio(q[OURS].heapPerClient), 'n/a', 'n/a']);
-      rows.push([`5.   same, keep-alive on (KiB)`, fmt(r[RAW].heapPerClient / KiB), fmt(r[ka].heapPerClient / KiB), ratio(q[ka].heapPerClient), 'n/a', 'n/a']);
+      rows.push([`5.   heap, keep-alive on, ${count} clients (KiB)`, fmt(r[RAW].heapPerClient / KiB), fmt(r[ka].heapPerClient / KiB), ratio(q[ka].heapPerClient), 'n/a', 'n/a']);
       rows.push([`5. RSS per idle client, ${count} clients (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[OURS].rssPerClient / KiB), ratio(q[OURS].rssPerClient), 'n/a', 'n/a']);
-      rows.push([`5.   same, keep-alive on (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[ka].rssPerClient / KiB), ratio(q[ka].rssPerClient), 'n/a', 'n/a']);
+      rows.push([`5.   RSS, keep-alive on, ${count} clients (KiB)`, fmt(r[RAW].rssPerClient / KiB), fmt(r[ka].rssPerClient / KiB), ratio(q[ka].rssPerClient), 'n/a', 'n/a']);
+    }
+    const u = f.memory.unconnected;
+    if (u) {
+      rows.push([`5. heap per built, never-connected client (KiB)`, 'n/a', fmt(u.client.heapPerInstance / KiB), '', 'n/a', 'n/a']);
+      rows.push([`5.   one started bare actor of the machine (KiB)`, 'n/a', fmt(u.actor.heapPerInstance / KiB), '', 'n/a', 'n/a']);
+      rows.push([`5.   client above its actor (KiB)`, 'n/a', fmt(u.heapAboveActor / KiB), '', 'n/a', 'n/a']);
     }
   }
   if (f.reconnect) {
@@ -72,6 +82,9 @@ export function rowsOf(report) {
       const toPeer = f.bundle.ratios[`${OURS} to ${PEER}`].gzipped;
       rows.push(['7. browser bundle, min+gzip (bytes)', 'n/a', fmt(r[OURS].gzipped), 'n/a', fmt(r[PEER].gzipped), `ours ${toPeer.toFixed(2)}× peer`]);
       rows.push(['7.   minified (bytes)', 'n/a', fmt(r[OURS].minified), 'n/a', fmt(r[PEER].minified), '']);
+      rows.push(["7.   the package's own code, gzipped (bytes)", 'n/a', fmt(r[OURS].ownCode.gzippedMarginal), 'n/a', '', '']);
+      rows.push(['7.   its dependency imports alone, min+gzip (bytes)', 'n/a', fmt(r[OURS].ownCode.dependenciesAloneGzipped), 'n/a', '', '']);
+      rows.push(["7.   the package's modules alone, deps external, min+gzip (bytes)", 'n/a', fmt(r[OURS].ownCode.ownAloneGzipped), 'n/a', '', '']);
       rows.push(['7.   whole entry, min+gzip (bytes)', 'n/a', fmt(r[`${OURS} (whole entry)`].gzipped), 'n/a', '', '']);
     } else {
       rows.push(['7. browser bundle, min+gzip (bytes)', 'n/a', 'n/a', 'n/a', 'n/a', `(${f.bundle.reason})`]);
@@ -80,11 +93,13 @@ export function rowsOf(report) {
   return { header: ['figure', RAW, OURS, '÷ raw', PEER, '÷ raw'], rows };
 }
 
+/** One row per target: [target, limit, this run's value, met or NOT met]. */
 export function targetRows(report) {
+  const shown = (t, value) => (t.unit === 'KiB' ? `${value.toFixed(2)} KiB` : ratio(value));
   return report.targets.map((t) => [
     t.label + (t.clients ? ` (${t.clients} clients)` : ''),
-    `${t.comparison === '>=' ? '≥' : '≤'} ${t.limit}`,
-    ratio(t.ratio),
+    `${t.comparison === '>=' ? '≥' : '≤'} ${t.unit === 'KiB' ? `${t.limit} KiB` : `${t.limit}×`}`,
+    shown(t, t.value),
     t.met ? 'met' : 'NOT met',
   ]);
 }
@@ -101,8 +116,8 @@ export function printTable(report) {
   console.log(`${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.os}\n`);
   console.log(pad([header, ...rows]));
   if (report.targets.length) {
-    console.log('\nTargets (ratios of this run):');
-    console.log(pad([['target', 'limit', 'ratio', ''], ...targetRows(report)]));
+    console.log('\nTargets (this run):');
+    console.log(pad([['target', 'limit', 'this run', ''], ...targetRows(report)]));
   }
   console.log('');
 }

@@ -23,6 +23,13 @@ export function pairedRatio(a, b) {
   return median(ratios);
 }
 
+/** The per-round ratios a[i] / b[i] themselves (their min–max is the within-run spread). */
+export function pairedRatios(a, b) {
+  const ratios = [];
+  for (let i = 0; i < Math.min(a.length, b.length); i++) ratios.push(a[i] / b[i]);
+  return ratios;
+}
+
 /** Rounds a number for the report (3 significant digits, at least). */
 export function round(value, digits = 3) {
   if (!Number.isFinite(value)) return value;
