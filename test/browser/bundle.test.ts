@@ -64,6 +64,19 @@ describe('browser bundle', { timeout: 120_000 }, () => {
     expect(result.text).not.toMatch(/["'`]node:[a-z_/]+["'`]/);
   });
 
+  it('app entry: signs through WebCrypto, so no HMAC or SHA-256 code, and key generation needs none', () => {
+    // What reached the output: metafile.inputs also lists modules that were read and tree-shaken
+    // away (the public, synchronous signNonce imports sign-sync.js).
+    const inputs = Object.values(sizes.app!.metafile.outputs).flatMap((output) =>
+      Object.entries(output.inputs).filter(([, input]) => input.bytesInOutput > 0).map(([path]) => path),
+    );
+    expect(inputs).toContain('dist/src/auth/sign-webcrypto.js');
+    expect(inputs).not.toContain('dist/src/auth/sign-sync.js');
+    // keccak-256 stays (the EIP-191 digest); generateKeypair's randomSecretKey hashes nothing.
+    expect(inputs.filter((path) => /^node_modules\/@noble\/hashes\/(hmac|sha2|_md)\.js$/.test(path))).toEqual([]);
+    expect(inputs).toContain('node_modules/@noble/hashes/sha3.js');
+  });
+
   it.each(['app', 'full'])(`%s entry: at most ${GZIP_BUDGET} bytes gzipped`, (name) => {
     const result = sizes[name]!;
     console.log(`browser bundle (${name} entry): ${result.bytes} B minified, ${result.gzipBytes} B gzipped (level 9)`);
