@@ -45,7 +45,6 @@ export interface Signer {
 }
 
 const CURVE_ORDER = secp.Point.CURVE().n;
-const HALF_ORDER = CURVE_ORDER >> 1n;
 const HEX = /^[0-9a-fA-F]*$/;
 const utf8 = new TextEncoder();
 
@@ -272,7 +271,7 @@ function parseSignature(signatureHex: string): Uint8Array {
   }
   // A high-s twin recovers the same key, but the scheme says low-s; refusing it keeps one
   // canonical signature per (key, nonce), as Ethereum does since EIP-2.
-  if (sig.s > HALF_ORDER) {
+  if (sig.s > CURVE_ORDER >> 1n) {
     throw new AuthError('INVALID_SIGNATURE', 'signature s is not in the lower half of the curve order (not low-s)');
   }
   return sig.addRecoveryBit(recovery).toBytes('recovered');
