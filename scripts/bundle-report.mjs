@@ -6,6 +6,9 @@
  *   node scripts/bundle-report.mjs --full       the whole root API
  *   node scripts/bundle-report.mjs --entry "import … from 'circle-ws-client'; export …"
  *   node scripts/bundle-report.mjs --json       the same figures as JSON
+ *   node scripts/bundle-report.mjs --detail src/client/client.ts
+ *                                               also that module's bytes by declaration (top-level
+ *                                               statements, class members, large object properties)
  *
  * The bundle is built exactly as examples/browser/build.mjs builds it (the options Vite and webpack
  * use for a browser: `browser` and `module` conditions, minified), gzipped at level 9.
@@ -70,10 +73,12 @@ function inputName(source) {
 
 const B64 = new Map([...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'].map((c, i) => [c, i]));
 
-/** Source-map v3 `mappings`, decoded to [line, column, sourceIndex] for segments that name a source. */
+/** Source-map v3 `mappings`, decoded to [line, column, sourceIndex, originalLine, originalColumn] for segments that name a source. */
 function decodeMappings(mappings) {
   const out = [];
   let source = 0;
+  let originalLine = 0;
+  let originalColumn = 0;
   mappings.split(';').forEach((line, lineIndex) => {
     let column = 0;
     for (const segment of line.split(',')) {
@@ -96,7 +101,9 @@ function decodeMappings(mappings) {
       column += fields[0];
       if (fields.length >= 4) {
         source += fields[1];
-        out.push([lineIndex, column, source]);
+        originalLine += fields[2];
+        originalColumn += fields[3];
+        out.push([lineIndex, column, source, originalLine, originalColumn]);
       }
     }
   });
@@ -104,32 +111,86 @@ function decodeMappings(mappings) {
 }
 
 /**
- * Gzipped bytes per input, attributed by position (see the header). Keys are metafile input paths;
- * output outside every module (esbuild's own glue) is `(glue)`.
+ * Minified and gzipped bytes per input, gzip attributed by position (see the header). Keys are
+ * metafile input paths, or what `keyOf(input, originalLine, originalColumn)` makes of them (a
+ * declaration of one module); output outside every module (esbuild's own glue) is `(glue)`.
  */
-function attributeGzip(text, map) {
+function attribute(text, map, keyOf = (name) => name) {
   const lineStarts = [0];
   for (let i = 0; i < text.length; i++) if (text[i] === '\n') lineStarts.push(i + 1);
   const names = map.sources.map(inputName);
-  // Runs of output with one source, in output order.
+  // Runs of output with one key, in output order.
   const runs = [];
-  for (const [line, column, source] of decodeMappings(map.mappings)) {
+  for (const [line, column, source, originalLine, originalColumn] of decodeMappings(map.mappings)) {
     const at = lineStarts[line] + column;
-    const name = names[source];
+    const key = keyOf(names[source], originalLine, originalColumn);
     const last = runs.at(-1);
-    if (last && last.name === name) continue;
-    runs.push({ name, start: at });
+    if (last && last.key === key) continue;
+    runs.push({ key, start: at });
   }
-  if (runs.length === 0 || runs[0].start > 0) runs.unshift({ name: '(glue)', start: 0 });
+  if (runs.length === 0 || runs[0].start > 0) runs.unshift({ key: '(glue)', start: 0 });
   const shares = new Map();
   let before = 0;
   runs.forEach((run, i) => {
     const end = i + 1 < runs.length ? runs[i + 1].start : text.length;
     const upTo = gz(text.slice(0, end));
-    shares.set(run.name, (shares.get(run.name) ?? 0) + (upTo - before));
+    const share = shares.get(run.key) ?? shares.set(run.key, { minified: 0, gzipped: 0 }).get(run.key);
+    share.minified += Buffer.byteLength(text.slice(run.start, end));
+    share.gzipped += upTo - before;
     before = upTo;
   });
   return shares;
+}
+
+/**
+ * The declarations of a TypeScript source, for `--detail`: top-level statements, class members,
+ * and the larger properties of object literals (a machine's implementations), each with its span
+ * in lines. A position belongs to the innermost declaration around it.
+ */
+async function declarationsOf(tsPath) {
+  const ts = (await import('typescript')).default;
+  const text = readFileSync(tsPath, 'utf8');
+  const file = ts.createSourceFile(tsPath, text, ts.ScriptTarget.ES2022, true);
+  const found = [];
+  const nameOf = (node) => {
+    if (node.name && ts.isIdentifier(node.name)) return node.name.text;
+    if (node.name) return node.name.getText(file);
+    if (ts.isVariableStatement(node)) return node.declarationList.declarations.map((d) => d.name.getText(file)).join(', ');
+    if (ts.isConstructorDeclaration(node)) return 'constructor';
+    return ts.SyntaxKind[node.kind];
+  };
+  const add = (node, prefix) => {
+    const start = file.getLineAndCharacterOfPosition(node.getStart(file));
+    const end = file.getLineAndCharacterOfPosition(node.getEnd());
+    const name = `${prefix}${nameOf(node)}`;
+    found.push({ name, start, end, depth: prefix.split('.').length });
+    return name;
+  };
+  const visitInner = (node, prefix) => {
+    ts.forEachChild(node, (child) => {
+      if (ts.isPropertyAssignment(child) || ts.isMethodDeclaration(child)) {
+        if (child.getEnd() - child.getStart(file) >= 300) visitInner(child, `${add(child, prefix)}.`);
+        return;
+      }
+      visitInner(child, prefix);
+    });
+  };
+  for (const statement of file.statements) {
+    if (ts.isImportDeclaration(statement) || ts.isInterfaceDeclaration(statement) || ts.isTypeAliasDeclaration(statement)) continue;
+    const name = add(statement, '');
+    if (ts.isClassDeclaration(statement)) {
+      for (const member of statement.members) visitInner(member, `${add(member, `${name}.`)}.`);
+    } else visitInner(statement, `${name}.`);
+  }
+  return (line, column) => {
+    let best;
+    for (const d of found) {
+      const after = line > d.start.line || (line === d.start.line && column >= d.start.character);
+      const before = line < d.end.line || (line === d.end.line && column <= d.end.character);
+      if (after && before && (!best || d.depth > best.depth)) best = d;
+    }
+    return best?.name ?? '(between declarations)';
+  };
 }
 
 /**
@@ -198,15 +259,15 @@ export async function dependencyEntry(entry, metafile) {
  * package's own share. Resolves with
  * `{ minified, gzipped, dependencies: { entry, minified, gzipped }, own: { minified, gzipped }, modules, packages }`.
  */
-export async function bundleReport(entry = APP_ENTRY) {
+export async function bundleReport(entry = APP_ENTRY, { detail } = {}) {
   ensureDist();
   const full = await build(entry, true);
   const output = outputOf(full.metafile);
-  const shares = attributeGzip(full.text, full.map);
+  const shares = attribute(full.text, full.map);
   const modules = Object.entries(output.inputs)
     .filter(([path, v]) => v.bytesInOutput > 0 || shares.has(path))
-    .map(([path, v]) => ({ path, minified: v.bytesInOutput, gzipped: shares.get(path) ?? 0 }));
-  if (shares.has('(glue)')) modules.push({ path: '(glue)', minified: 0, gzipped: shares.get('(glue)') });
+    .map(([path, v]) => ({ path, minified: v.bytesInOutput, gzipped: shares.get(path)?.gzipped ?? 0 }));
+  if (shares.has('(glue)')) modules.push({ path: '(glue)', minified: 0, gzipped: shares.get('(glue)').gzipped });
   modules.sort((a, b) => b.gzipped - a.gzipped);
   const packages = new Map();
   for (const m of modules) {
@@ -221,9 +282,21 @@ export async function bundleReport(entry = APP_ENTRY) {
   const gzipped = gz(full.text);
   const depsMinified = Buffer.byteLength(deps.text);
   const depsGzipped = gz(deps.text);
+  let declarations;
+  if (detail) {
+    // `dist/src/client/client.js` or `src/client/client.ts`: the module's source, by declaration.
+    const input = detail.startsWith('dist/') ? detail : `dist/${detail.replace(/\.tsx?$/, '.js')}`;
+    const locate = await declarationsOf(join(ROOT, input.replace(/^dist\//, '').replace(/\.js$/, '.ts')));
+    const byDeclaration = attribute(full.text, full.map, (name, line, column) => (name === input ? `${input}#${locate(line, column)}` : name));
+    declarations = [...byDeclaration]
+      .filter(([key]) => key.startsWith(`${input}#`))
+      .map(([key, share]) => ({ name: key.slice(input.length + 1), ...share }))
+      .sort((a, b) => b.gzipped - a.gzipped);
+  }
   return {
     minified,
     gzipped,
+    ...(declarations ? { declarations } : {}),
     dependencies: { entry: depsEntry, minified: depsMinified, gzipped: depsGzipped },
     own: { minified: minified - depsMinified, gzipped: gzipped - depsGzipped },
     modules,
@@ -249,6 +322,9 @@ export function renderReport(report) {
     '     min      gz  module',
     ...rows(report.modules, 'path'),
     '',
+    ...(report.declarations
+      ? ['declarations of the module asked for (minified and gzipped by position):', '     min      gz  declaration', ...rows(report.declarations, 'name'), '']
+      : []),
     'dependencies-alone entry:',
     ...report.dependencies.entry.trimEnd().split('\n').map((line) => `  ${line}`),
     '',
@@ -259,6 +335,7 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const argv = process.argv.slice(2);
   const at = argv.indexOf('--entry');
   const entry = at >= 0 && argv[at + 1] ? argv[at + 1] : argv.includes('--full') ? FULL_ENTRY : APP_ENTRY;
-  const report = await bundleReport(entry);
+  const d = argv.indexOf('--detail');
+  const report = await bundleReport(entry, { detail: d >= 0 ? argv[d + 1] : undefined });
   process.stdout.write(argv.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
 }
