@@ -17,3 +17,4 @@ export declare function packageOf(path: string): string;
 export declare function dependencyEntry(entry: string, metafile: import('esbuild').Metafile): Promise<string>;
 export declare function bundleReport(entry?: string, options?: { detail?: string }): Promise<BundleReport>;
 export declare function renderReport(report: BundleReport): string;
+export declare function viteReport(entry?: string): Promise<{ minified: number; gzipped: number; modules: string[] }>;

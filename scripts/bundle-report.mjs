@@ -6,6 +6,7 @@
  *   node scripts/bundle-report.mjs --full       the whole root API
  *   node scripts/bundle-report.mjs --entry "import … from 'circle-ws-client'; export …"
  *   node scripts/bundle-report.mjs --json       the same figures as JSON
+ *   node scripts/bundle-report.mjs --vite       also the totals of a Vite production build of the entry
  *   node scripts/bundle-report.mjs --detail src/client/client.ts
  *                                               also that module's bytes by declaration (top-level
  *                                               statements, class members, large object properties)
@@ -24,7 +25,7 @@
  * xstate and noble that the bundled package modules make and that reach the output (an import
  * whose code was tree-shaken away in the full bundle is not counted as a dependency either).
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -331,6 +332,32 @@ export function renderReport(report) {
   ].join('\n');
 }
 
+/**
+ * The same entry built by Vite (a production build with its defaults: `browser` and `module`
+ * conditions, its own minifier), as a cross-check of the esbuild figures. Vite comes with vitest;
+ * it is not a dependency of its own. Resolves with `{ minified, gzipped, modules }` over every chunk.
+ */
+export async function viteReport(entry = APP_ENTRY) {
+  ensureDist();
+  const { build: viteBuild } = await import('vite');
+  const dir = join(ROOT, 'node_modules/.cache/bundle-report');
+  mkdirSync(dir, { recursive: true });
+  const input = join(dir, 'entry.js');
+  writeFileSync(input, entry);
+  const result = await viteBuild({
+    root: ROOT,
+    configFile: false,
+    logLevel: 'silent',
+    build: { write: false, minify: true, modulePreload: false, rollupOptions: { input, preserveEntrySignatures: 'strict' } },
+  });
+  const chunks = (Array.isArray(result) ? result : [result]).flatMap((r) => r.output).filter((o) => o.type === 'chunk');
+  return {
+    minified: chunks.reduce((sum, c) => sum + Buffer.byteLength(c.code), 0),
+    gzipped: chunks.reduce((sum, c) => sum + gz(c.code), 0),
+    modules: chunks.flatMap((c) => Object.keys(c.modules)).map((path) => relative(ROOT, path).replaceAll('\\', '/')),
+  };
+}
+
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const argv = process.argv.slice(2);
   const at = argv.indexOf('--entry');
@@ -338,4 +365,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const d = argv.indexOf('--detail');
   const report = await bundleReport(entry, { detail: d >= 0 ? argv[d + 1] : undefined });
   process.stdout.write(argv.includes('--json') ? `${JSON.stringify(report, null, 2)}\n` : renderReport(report));
+  if (argv.includes('--vite')) {
+    const vite = await viteReport(entry);
+    const hashes = vite.modules.filter((path) => path.includes('@noble/hashes/')).map((path) => path.replace(/.*\/@noble\/hashes\//, ''));
+    console.log(`Vite build of the same entry: ${kib(vite.minified)} minified, ${kib(vite.gzipped)} gzipped; @noble/hashes modules: ${hashes.join(', ')}`);
+  }
 }
