@@ -3,8 +3,11 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    // Tests run the TypeScript sources; package.json's "#transport" points at the built files.
-    alias: { '#transport': fileURLToPath(new URL('./src/transport/default-node.ts', import.meta.url)) },
+    // Tests run the TypeScript sources; package.json's "#transport" and "#sign" point at the built files.
+    alias: {
+      '#transport': fileURLToPath(new URL('./src/transport/default-node.ts', import.meta.url)),
+      '#sign': fileURLToPath(new URL('./src/auth/sign-sync.ts', import.meta.url)),
+    },
   },
   test: {
     globalSetup: ['test/global-setup.ts'],

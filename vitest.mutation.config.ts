@@ -7,7 +7,10 @@ import { defineConfig } from 'vitest/config';
 // instrumented sources, so they would only add minutes per mutant without being able to kill anything.
 export default defineConfig({
   resolve: {
-    alias: { '#transport': fileURLToPath(new URL('./src/transport/default-node.ts', import.meta.url)) },
+    alias: {
+      '#transport': fileURLToPath(new URL('./src/transport/default-node.ts', import.meta.url)),
+      '#sign': fileURLToPath(new URL('./src/auth/sign-sync.ts', import.meta.url)),
+    },
   },
   test: {
     include: [

@@ -40,12 +40,10 @@ export const ROWS = [
     entry: "export { setup, createActor, fromCallback, fromPromise, assign } from 'xstate';\n",
   },
   {
-    label: "noble alone: secp256k1 with keccak-256, sha-256 and HMAC",
+    label: "noble alone: secp256k1 and keccak-256 (a browser build signs with WebCrypto's HMAC-SHA-256, not noble's)",
     entry: [
       "export * as secp from '@noble/secp256k1';",
       "export { keccak_256 } from '@noble/hashes/sha3.js';",
-      "export { sha256 } from '@noble/hashes/sha2.js';",
-      "export { hmac } from '@noble/hashes/hmac.js';",
       '',
     ].join('\n'),
   },

@@ -5,11 +5,11 @@
  * Errors never carry a private key or any part of it: messages are fixed templates that at most
  * mention a length or a type.
  */
+import { signRecovered } from '#sign';
 import * as secp from '@noble/secp256k1';
-import { hmac } from '@noble/hashes/hmac.js';
-import { sha256 } from '@noble/hashes/sha2.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { AuthError, InvalidArgumentError } from '../errors.js';
+import { signRecoveredSync } from './sign-sync.js';
 
 /** A secp256k1 key pair as lowercase hex without `0x`. */
 export interface KeyPair {
@@ -45,18 +45,8 @@ export interface Signer {
 }
 
 const CURVE_ORDER = secp.Point.CURVE().n;
-const HALF_ORDER = CURVE_ORDER >> 1n;
 const HEX = /^[0-9a-fA-F]*$/;
 const utf8 = new TextEncoder();
-
-/**
- * noble v3 signs synchronously only once these hooks are set. Filled lazily and only when empty,
- * so an application that configured its own implementations keeps them.
- */
-function ensureSyncHashes(): void {
-  secp.hashes.sha256 ??= sha256;
-  secp.hashes.hmacSha256 ??= (key, message) => hmac(sha256, key, message);
-}
 
 function stripHexPrefix(value: string): string {
   return value.startsWith('0x') || value.startsWith('0X') ? value.slice(2) : value;
@@ -221,14 +211,36 @@ export function eip191Digest(nonce: string): Uint8Array {
 export function signNonce(privateKeyHex: string, nonce: string): string {
   const secret = parsePrivateKey(privateKeyHex);
   try {
-    ensureSyncHashes();
-    // noble's recovered format is `recid ‖ r ‖ s`; Ethereum puts the recovery byte last.
-    const sig = secp.sign(eip191Digest(nonce), secret, { prehash: false, lowS: true, format: 'recovered' });
-    const recovery = sig[0] as number;
-    return secp.etc.bytesToHex(sig.subarray(1)) + (27 + recovery).toString(16);
+    return ethereumSignature(signRecoveredSync(eip191Digest(nonce), secret));
   } finally {
     secret.fill(0);
   }
+}
+
+/** noble's recovered format is `recid ‖ r ‖ s`; Ethereum puts the recovery byte last, as 27 + recid. */
+function ethereumSignature(sig: Uint8Array): string {
+  return secp.etc.bytesToHex(sig.subarray(1)) + (27 + (sig[0] as number)).toString(16);
+}
+
+/**
+ * `signNonce` as the package's `#sign` import does it: synchronously under Node, through
+ * WebCrypto's HMAC (a promise) in browsers, so that a browser bundle needs no HMAC code. Same
+ * signature either way. The key bytes are wiped once the signature is settled.
+ */
+function signNonceByPlatform(privateKeyHex: string, nonce: string): string | Promise<string> {
+  const secret = parsePrivateKey(privateKeyHex);
+  let signed: Uint8Array | Promise<Uint8Array>;
+  try {
+    signed = signRecovered(eip191Digest(nonce), secret);
+  } catch (error) {
+    secret.fill(0);
+    throw error;
+  }
+  if (signed instanceof Uint8Array) {
+    secret.fill(0);
+    return ethereumSignature(signed);
+  }
+  return signed.then(ethereumSignature).finally(() => secret.fill(0));
 }
 
 /** Turns any accepted spelling of a signature into noble's `recid ‖ r ‖ s` bytes. */
@@ -259,7 +271,7 @@ function parseSignature(signatureHex: string): Uint8Array {
   }
   // A high-s twin recovers the same key, but the scheme says low-s; refusing it keeps one
   // canonical signature per (key, nonce), as Ethereum does since EIP-2.
-  if (sig.s > HALF_ORDER) {
+  if (sig.s > CURVE_ORDER >> 1n) {
     throw new AuthError('INVALID_SIGNATURE', 'signature s is not in the lower half of the curve order (not low-s)');
   }
   return sig.addRecoveryBit(recovery).toBytes('recovered');
@@ -318,7 +330,9 @@ export function verifySignature(nonce: string, signatureHex: string, publicKeyHe
 }
 
 /**
- * The default {@link CryptoService}, built on this module's noble-based functions.
+ * The default {@link CryptoService}, built on this module's noble-based functions. Its `signNonce`
+ * returns the signature at once under Node and a promise of the same signature in browsers (where
+ * it signs with WebCrypto's HMAC); `await` its result.
  *
  * @example
  * ```ts
@@ -327,7 +341,7 @@ export function verifySignature(nonce: string, signatureHex: string, publicKeyHe
  */
 export const nobleCrypto: CryptoService = Object.freeze({
   derivePublicKey,
-  signNonce,
+  signNonce: signNonceByPlatform,
 });
 
 /**

@@ -105,10 +105,7 @@ function describeRule(rule: CompiledNonceRule): string {
 
 /** Where the nonce first leaves the protocol's character set: a position and a code point, never the text. */
 function firstOddity(nonce: string): string {
-  for (let i = 0; i < nonce.length; i++) {
-    const code = nonce.charCodeAt(i);
-    const ok = (code >= 48 && code <= 58) || (code >= 65 && code <= 90) || (code >= 97 && code <= 122) || code === 95 || code === 45 || code === 46;
-    if (!ok) return ` (character ${i + 1} is U+${code.toString(16).toUpperCase().padStart(4, '0')})`;
-  }
-  return '';
+  // The complement of the default pattern's set, one UTF-16 unit at a time.
+  const i = nonce.search(/[^A-Za-z0-9_.:-]/);
+  return i < 0 ? '' : ` (character ${i + 1} is U+${nonce.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')})`;
 }

@@ -101,14 +101,13 @@ export function decodeFrame(frame: string): Inbound {
       message: typeof error.message === 'string' ? error.message : 'no message',
     };
     if ('data' in error) object.data = error.data;
-    if (typeof id === 'string') return { kind: 'error', id, error: object };
-    if (id === null || id === undefined) return { kind: 'error', id: null, error: object };
-    return { kind: 'error', id: String(id), error: object };
+    // Any id but null (or none) is matched as text, as a result's is.
+    return { kind: 'error', id: id == null ? null : String(id), error: object };
   }
   if ('result' in m) {
-    if (typeof id === 'string') return { kind: 'result', id, result: m.result };
-    if (typeof id === 'number') return { kind: 'result', id: String(id), result: m.result };
-    return { kind: 'invalid', reason: 'a result without a usable id' };
+    return typeof id === 'string' || typeof id === 'number'
+      ? { kind: 'result', id: String(id), result: m.result }
+      : { kind: 'invalid', reason: 'a result without a usable id' };
   }
   return { kind: 'invalid', reason: `neither a response nor a notification: ${frame.slice(0, maxDescribed)}` };
 }
