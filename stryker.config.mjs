@@ -3,6 +3,8 @@
 // mutation/stryker-incremental.json (committed), so a rerun only tests again the mutants in code
 // that changed or covered by tests that changed. `npm run mutation -- --force` ignores that file.
 // Scores and the surviving mutants judged equivalent: docs/testing.md, "Mutation testing".
+// Run it in a clone nobody edits meanwhile (docs/testing.md): an edit to the working tree during a
+// run reaches the TypeScript checker, which then marks every later mutant as a compile error.
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
 export default {
   packageManager: 'npm',
@@ -10,7 +12,7 @@ export default {
   // Only the Node test folders that run the mutated code in-process (see that file).
   vitest: { configFile: 'vitest.mutation.config.ts', related: false },
   checkers: ['typescript'],
-  tsconfigFile: 'tsconfig.json',
+  tsconfigFile: 'tsconfig.mutation.json',
   // Mutants that do not compile are dropped before any test runs. Accuracy over speed: checked in
   // groups, a group with an error would otherwise mark every mutant in it as a compile error
   // (a first run that way counted 123 of src/rpc's 193 mutants out).

@@ -36,8 +36,8 @@ export const ROWS = [
   { label: 'a typical app: `CircleWsClient`, `generateKeypair`, `AuthError`, `ConnectionFailedError`', entry: APP_ENTRY },
   { label: "the whole root API (`export * from 'circle-ws-client'`)", entry: FULL_ENTRY },
   {
-    label: "xstate alone: `setup`, `createActor`, `fromCallback`, `fromPromise`, `assign` (what the client uses; it cannot be tree-shaken further)",
-    entry: "export { setup, createActor, fromCallback, fromPromise, assign } from 'xstate';\n",
+    label: "xstate alone: `setup`, `createActor`, `fromPromise`, `assign` (what the client uses; it cannot be tree-shaken further)",
+    entry: "export { setup, createActor, fromPromise, assign } from 'xstate';\n",
   },
   {
     label: "noble alone: secp256k1 and keccak-256 (a browser build signs with WebCrypto's HMAC-SHA-256, not noble's)",
