@@ -4,7 +4,7 @@
  * its limit or its reason fails here.
  */
 import { describe, expect, it } from 'vitest';
-import { fakeKey, fakeSession, flush, handshake } from '../support/fake-session.js';
+import { type FakeSession, fakeKey, fakeSession, flush, handshake } from '../support/fake-session.js';
 
 const shortKey = `${fakeKey.publicKey.slice(0, 10)}…`;
 
@@ -186,6 +186,14 @@ describe('connect()', () => {
   });
 });
 
+/** Opens the socket and answers `fetch_nonce`: the client then signs and sends `authenticate`. */
+async function answerNonce(s: FakeSession): Promise<void> {
+  s.fake.current.open();
+  await flush();
+  s.fake.current.reply('fetch_nonce', 'nonce-1');
+  await flush();
+}
+
 describe('the handshake', () => {
   it('a nonce the server will not issue', async () => {
     const s = fakeSession();
@@ -199,10 +207,7 @@ describe('the handshake', () => {
   it('refused credentials name the key by its first ten characters only', async () => {
     const s = fakeSession();
     const connected = s.client.connect();
-    s.fake.current.open();
-    await flush();
-    s.fake.current.reply('fetch_nonce', 'nonce-1');
-    await flush();
+    await answerNonce(s);
     s.fake.current.replyError('authenticate', -32001, 'bad signature');
     expect(await errorOf(connected)).toEqual({ name: 'AuthError', code: 'AUTH_REFUSED', message: `the server refused the credentials of ${shortKey}: bad signature (JSON-RPC error -32001)` });
   });
@@ -210,10 +215,7 @@ describe('the handshake', () => {
   it('an answer of false is a refusal too', async () => {
     const s = fakeSession();
     const connected = s.client.connect();
-    s.fake.current.open();
-    await flush();
-    s.fake.current.reply('fetch_nonce', 'nonce-1');
-    await flush();
+    await answerNonce(s);
     s.fake.current.reply('authenticate', false);
     expect(await errorOf(connected)).toEqual({ name: 'AuthError', code: 'AUTH_REFUSED', message: `the server refused the credentials of ${shortKey}` });
   });
@@ -251,10 +253,7 @@ describe('the handshake', () => {
   it('the same for authenticate', async () => {
     const s = fakeSession((b) => b.withReconnect(false));
     const connected = s.client.connect();
-    s.fake.current.open();
-    await flush();
-    s.fake.current.reply('fetch_nonce', 'nonce-1');
-    await flush();
+    await answerNonce(s);
     s.fake.current.replyError('authenticate', -32603, 'oops');
     expect(await errorOf(connected)).toMatchObject({
       code: 'SERVER_ERROR',
