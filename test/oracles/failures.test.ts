@@ -4,7 +4,8 @@
  * them from here.
  */
 import { describe, expect, it } from 'vitest';
-import type { SocketClosed } from '../../machines/connection.js';
+import { createActor } from 'xstate';
+import { circleWsMachine, type SocketClosed } from '../../machines/connection.js';
 import { nobleCrypto } from '../../src/auth/crypto.js';
 import { fakeSession, flush, handshake } from '../support/fake-session.js';
 
@@ -76,6 +77,13 @@ describe('closes', () => {
     expect(await failureAfterClose({ code: 1006, reason: '', status: 302 }, false)).toMatchObject({
       message: 'the server redirected the WebSocket upgrade with HTTP 302 to (no Location header); redirects are not followed: connect to that URL if you trust it',
     });
+    // The edges of the redirect range, described as what they are.
+    expect(await failureAfterClose({ code: 1006, reason: '', status: 300 }, false)).toMatchObject({
+      message: 'the server redirected the WebSocket upgrade with HTTP 300 to (no Location header); redirects are not followed: connect to that URL if you trust it',
+    });
+    expect(await failureAfterClose({ code: 1006, reason: '', status: 400 }, false)).toMatchObject({
+      message: 'the server refused the WebSocket upgrade with HTTP 400',
+    });
     for (const status of [408, 429, 500]) {
       expect((await failureAfterClose({ code: 1006, reason: '', status }, false))?.code, `HTTP ${status}`).toBe('CONNECTION_LOST');
     }
@@ -137,6 +145,19 @@ describe('deadlines', () => {
     s.clock.advance(0);
     await flush();
     expect(s.client.actor.getSnapshot().context.lastFailure).toEqual({ code: 'LINK_DEAD', message: 'no answer to the keep-alive probe within 500 ms' });
+  });
+});
+
+describe('the bare machine', () => {
+  it('says which implementation was not provided', () => {
+    const actor = createActor(circleWsMachine, {
+      input: { url: 'ws://x/y', publicKey: null, reconnect: null, keepAlive: null, connectTimeoutMs: 1_000, authTimeoutMs: 1_000, stableAfterMs: 5_000 },
+    });
+    const errors: unknown[] = [];
+    actor.subscribe({ error: (error) => errors.push(error) });
+    actor.start();
+    actor.send({ type: 'connect' });
+    expect(String(errors[0])).toContain('circleWsMachine: the "openSocket" implementation was not provided');
   });
 });
 
