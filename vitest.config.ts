@@ -1,14 +1,14 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+/** Tests run the TypeScript sources; package.json's "#transport" and "#sign" point at the built files. */
+export const sourceAliases = {
+  '#transport': fileURLToPath(new URL('./src/transport/default-node.ts', import.meta.url)),
+  '#sign': fileURLToPath(new URL('./src/auth/sign-sync.ts', import.meta.url)),
+};
+
 export default defineConfig({
-  resolve: {
-    // Tests run the TypeScript sources; package.json's "#transport" and "#sign" point at the built files.
-    alias: {
-      '#transport': fileURLToPath(new URL('./src/transport/default-node.ts', import.meta.url)),
-      '#sign': fileURLToPath(new URL('./src/auth/sign-sync.ts', import.meta.url)),
-    },
-  },
+  resolve: { alias: sourceAliases },
   test: {
     globalSetup: ['test/global-setup.ts'],
     environment: 'node',

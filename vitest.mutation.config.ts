@@ -1,17 +1,12 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+import { sourceAliases } from './vitest.config.js';
 
 // The test run StrykerJS repeats for every mutant (stryker.config.mjs): only the Node folders that
 // exercise the mutated code in-process. The browser, bench, CLI and docs tests run the built
 // package or a child process (as does test/faults/kill.test.ts), which never sees Stryker's
 // instrumented sources, so they would only add minutes per mutant without being able to kill anything.
 export default defineConfig({
-  resolve: {
-    alias: {
-      '#transport': fileURLToPath(new URL('./src/transport/default-node.ts', import.meta.url)),
-      '#sign': fileURLToPath(new URL('./src/auth/sign-sync.ts', import.meta.url)),
-    },
-  },
+  resolve: { alias: sourceAliases },
   test: {
     include: [
       'test/machine/**/*.test.ts',
