@@ -33,6 +33,7 @@ export {
   type SocketEvent,
 } from '../machines/connection.js';
 export * from './auth/crypto.js';
+export { adoptSigner } from './auth/external-signer.js';
 export { defaultNonceRule, maxNonceLength, type NonceRule } from './auth/nonce-rule.js';
 export * from './errors.js';
 export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logger.js';

@@ -7,6 +7,7 @@
 import { defaultTransport } from '#transport';
 import type { KeepAlivePolicy, ReconnectPolicy } from '../../machines/connection.js';
 import { type CryptoService, createSigner, nobleCrypto, parsePrivateKey, type Signer } from '../auth/crypto.js';
+import { adoptSigner } from '../auth/external-signer.js';
 import { type CompiledNonceRule, compileNonceRule, defaultCompiledNonceRule, type NonceRule } from '../auth/nonce-rule.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -43,6 +44,7 @@ export abstract class ClientBuilderBase {
   readonly #url: string;
   // Private fields: the key is not enumerable, not serialised and not shown by util.inspect.
   #privateKey: string | null = null;
+  #signer: Signer | null = null;
   #crypto: CryptoService = nobleCrypto;
   #nonceRule: CompiledNonceRule = defaultCompiledNonceRule;
   #keepAlive: KeepAlivePolicy | null = { ...defaultKeepAlive };
@@ -72,6 +74,21 @@ export abstract class ClientBuilderBase {
   withKeypair(privateKeyHex: string): this {
     parsePrivateKey(privateKeyHex); // throws AuthError INVALID_KEY naming the problem, never the key
     this.#privateKey = privateKeyHex;
+    this.#signer = null;
+    return this;
+  }
+
+  /**
+   * Authenticate with a signer that holds the key elsewhere (a wallet, a hardware device, a
+   * remote service): `{ publicKey, sign(nonce) }`, where `sign` resolves with the EIP-191
+   * signature `r ‖ s ‖ v` in hex. The private key never enters the process. Replaces
+   * `withKeypair`. One signer may serve many clients (`CircleWsManager` does so).
+   * @default none
+   * @example builder.withSigner(await eip1193Signer(window.ethereum, account))
+   */
+  withSigner(signer: Signer): this {
+    this.#signer = adoptSigner(signer);
+    this.#privateKey = null;
     return this;
   }
 
@@ -270,7 +287,7 @@ export abstract class ClientBuilderBase {
 
   /** The checked options and the signer a client is built from (a fresh signer each time). */
   protected resolve(): { options: ResolvedOptions; signer: Signer | null } {
-    const signer = this.#privateKey === null ? null : createSigner(this.#privateKey, this.#crypto);
+    const signer = this.#signer ?? (this.#privateKey === null ? null : createSigner(this.#privateKey, this.#crypto));
     return {
       options: {
         url: this.#url,
