@@ -133,6 +133,17 @@ export class NotConnectedError extends CircleWsError {
   }
 }
 
+/** A manager was asked about a circle it does not have (code `UNKNOWN_CIRCLE`); `url` names it. */
+export class UnknownCircleError extends CircleWsError {
+  override readonly name: string = 'UnknownCircleError';
+  /** The URL that was asked for. */
+  readonly url: string;
+  constructor(url: string) {
+    super('UNKNOWN_CIRCLE', `the manager has no circle ${JSON.stringify(url.slice(0, 300))}: add it with withCircle() or add()`);
+    this.url = url;
+  }
+}
+
 /** The connection cannot be made and the client stopped trying (4xx upgrade refusal, attempts exhausted, reconnect off). */
 export class ConnectionFailedError extends CircleWsError {
   override readonly name: string = 'ConnectionFailedError';

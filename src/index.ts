@@ -13,6 +13,29 @@ export {
   type ConnectOptions,
   type Notification,
 } from './client/client.js';
+export {
+  CircleWsManager,
+  CircleWsManagerBuilder,
+  type CircleOptions,
+  type CircleReport,
+  type CircleResult,
+  type ClientDefaults,
+  type FanOutOptions,
+  type ManagerEvents,
+  type ManagerStatusSnapshot,
+} from './manager/manager.js';
+export {
+  circleWsManagerMachine,
+  managerStatusOf,
+  circleStatuses,
+  type CircleState,
+  type CircleWsManagerMachine,
+  type ConnectPolicy,
+  type ManagerContext,
+  type ManagerEvent,
+  type ManagerInput,
+  type ManagerStatus,
+} from '../machines/manager.js';
 export { type Clock, type Inspect, type Timeouts, systemClock } from './client/options.js';
 export {
   circleWsMachine,

@@ -5,6 +5,9 @@
 import { AuthError, InvalidArgumentError } from '../errors.js';
 import { normalizePublicKey, type Signer } from './crypto.js';
 
+/** Signers already checked and wrapped. */
+const adopted = new WeakSet<Signer>();
+
 /**
  * Checks an application's {@link Signer} and wraps it so it behaves like the package's own: its
  * public key is validated and made uncompressed once, and a signer that throws, or returns
@@ -13,12 +16,14 @@ import { normalizePublicKey, type Signer } from './crypto.js';
  * @example const signer = adoptSigner({ publicKey, sign: (nonce) => wallet.signMessage(nonce) });
  */
 export function adoptSigner(signer: Signer): Signer {
+  // One signer shared by many clients (a manager's) is checked and wrapped once.
+  if (adopted.has(signer)) return signer;
   if (typeof signer !== 'object' || signer === null || typeof signer.sign !== 'function') {
     throw new InvalidArgumentError('withSigner takes { publicKey, sign(nonce) }');
   }
   const publicKey = normalizePublicKey(signer.publicKey);
   const sign = signer.sign.bind(signer);
-  return Object.freeze({
+  const wrapped: Signer = Object.freeze({
     publicKey,
     async sign(nonce: string): Promise<string> {
       let signature: unknown;
@@ -34,4 +39,6 @@ export function adoptSigner(signer: Signer): Signer {
       return signature;
     },
   });
+  adopted.add(wrapped);
+  return wrapped;
 }

@@ -146,6 +146,19 @@ export class CircleWsClient implements AsyncDisposableLike {
    * @example await client.connect({ timeoutMs: 5000 });
    */
   connect(options: ConnectOptions = {}): Promise<void> {
+    return this.#whenReady(options, 'connect()', true);
+  }
+
+  /**
+   * @internal Resolves once the session is ready, without asking to connect: rejects at once when
+   * the client is not trying to (disconnected or failed). `CircleWsManager` waits this way, so a
+   * client backing off keeps its delay.
+   */
+  whenReady(options: ConnectOptions = {}): Promise<void> {
+    return this.#whenReady(options, 'whenReady()', false);
+  }
+
+  #whenReady(options: ConnectOptions, what: string, start: boolean): Promise<void> {
     let timeoutMs: number;
     try {
       timeoutMs = options.timeoutMs === undefined ? this.#options.timeouts.requestMs : checkMs('timeoutMs', options.timeoutMs);
@@ -153,7 +166,9 @@ export class CircleWsClient implements AsyncDisposableLike {
       return Promise.reject(error);
     }
     if (this.isConnected()) return Promise.resolve();
-    if (options.signal?.aborted) return Promise.reject(new AbortError('connect() was aborted'));
+    if (options.signal?.aborted) return Promise.reject(new AbortError(`${what} was aborted`));
+    const refusal = start ? undefined : this.#refusalForNewCalls();
+    if (refusal) return Promise.reject(refusal);
     return new Promise<void>((resolve, reject) => {
       const { clock } = this.#options;
       const waiters = (this.#connectWaiters ??= new Set());
@@ -167,13 +182,14 @@ export class CircleWsClient implements AsyncDisposableLike {
         else resolve();
       };
       const waiter: Waiter = { resolve: () => finish(), reject: (error) => finish(error) };
-      const onAbort = (): void => finish(new AbortError('connect() was aborted'));
+      const onAbort = (): void => finish(new AbortError(`${what} was aborted`));
       const timer = clock.setTimeout(() => {
         const last = this.actor.getSnapshot().context.lastFailure;
         finish(new TimeoutError(`not ready after ${timeoutMs} ms (state ${this.#status}${last ? `; last failure: ${last.message}` : ''})`));
       }, timeoutMs);
       options.signal?.addEventListener('abort', onAbort, { once: true });
       waiters.add(waiter);
+      if (!start) return;
       this.#socket.stopped = false;
       const { network } = this.#options;
       if (network && !this.#unwatchNetwork) this.#unwatchNetwork = watchNetwork(network, (event) => this.actor.send(event));
