@@ -79,6 +79,11 @@ function countsOf(circles: Record<string, CircleState>): Record<CircleWsStatus, 
   return counts;
 }
 
+/** A client in these statuses is not trying to connect: `connect` starts it again. */
+function startable(status: CircleWsStatus): boolean {
+  return status === 'disconnected' || status === 'failed';
+}
+
 const disconnectedCircle: CircleState = { status: 'disconnected', attempt: 0, retryDelayMs: 0, lastFailure: null };
 
 const notProvided = (name: string) => `circleWsManagerMachine: the "${name}" implementation was not provided`;
@@ -117,6 +122,24 @@ export const circleWsManagerMachine = setup({
     }),
     forgetCircle: assign(({ context }, { url }: { url: string }) => {
       const { [url]: _gone, ...circles } = context.circles;
+      return { circles, counts: countsOf(circles) };
+    }),
+    /** The chart asked these clients to connect: it counts them as connecting before they say so. */
+    markEveryStarting: assign(({ context }) => {
+      const circles = { ...context.circles };
+      for (const url in circles) if (startable(circles[url]!.status)) circles[url] = { ...circles[url]!, status: 'connecting' };
+      return { circles, counts: countsOf(circles) };
+    }),
+    markStarting: assign(({ context }, { url }: { url: string }) => {
+      const circle = context.circles[url];
+      if (!circle || !startable(circle.status)) return {};
+      const circles = { ...context.circles, [url]: { ...circle, status: 'connecting' as const } };
+      return { circles, counts: countsOf(circles) };
+    }),
+    /** The chart asked every client to stop: it counts them as disconnected at once. */
+    markEveryStopped: assign(({ context }) => {
+      const circles: Record<string, CircleState> = {};
+      for (const url in context.circles) circles[url] = { ...context.circles[url]!, status: 'disconnected' };
       return { circles, counts: countsOf(circles) };
     }),
     recordStatus: assign(({ context }, state: { url: string } & CircleState) => {
@@ -166,12 +189,15 @@ export const circleWsManagerMachine = setup({
     // Built, or stopped: no client is trying to connect. Circles can be added and removed.
     idle: {
       on: {
-        connect: { target: 'running', actions: 'connectEveryCircle' },
+        connect: { target: 'running', actions: ['connectEveryCircle', 'markEveryStarting'] },
         // With the lazy policy, a call is what starts the manager (and that circle only).
         'circle.needed': {
           guard: { type: 'startsOnCall', params: ({ event }) => ({ url: event.url }) },
           target: 'running',
-          actions: { type: 'connectCircle', params: ({ event }) => ({ url: event.url }) },
+          actions: [
+            { type: 'connectCircle', params: ({ event }) => ({ url: event.url }) },
+            { type: 'markStarting', params: ({ event }) => ({ url: event.url }) },
+          ],
         },
       },
     },
@@ -179,7 +205,7 @@ export const circleWsManagerMachine = setup({
     running: {
       tags: 'running',
       on: {
-        connect: { actions: 'connectEveryCircle' },
+        connect: { actions: ['connectEveryCircle', 'markEveryStarting'] },
         disconnect: { target: 'stopping' },
         // Otherwise (lazy) the root's handler only adds it.
         'circle.added': {
@@ -187,11 +213,15 @@ export const circleWsManagerMachine = setup({
           actions: [
             { type: 'addCircle', params: ({ event }) => ({ url: event.url }) },
             { type: 'connectCircle', params: ({ event }) => ({ url: event.url }) },
+            { type: 'markStarting', params: ({ event }) => ({ url: event.url }) },
           ],
         },
         'circle.needed': {
           guard: { type: 'isKnown', params: ({ event }) => ({ url: event.url }) },
-          actions: { type: 'connectCircle', params: ({ event }) => ({ url: event.url }) },
+          actions: [
+            { type: 'connectCircle', params: ({ event }) => ({ url: event.url }) },
+            { type: 'markStarting', params: ({ event }) => ({ url: event.url }) },
+          ],
         },
       },
       initial: 'converging',
@@ -218,6 +248,7 @@ export const circleWsManagerMachine = setup({
     },
     // Every client is closing; the manager is idle again once every socket is gone.
     stopping: {
+      entry: 'markEveryStopped',
       invoke: { id: 'disconnectClients', src: 'disconnectClients', onDone: 'idle', onError: 'idle' },
     },
   },

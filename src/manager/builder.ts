@@ -17,8 +17,8 @@ export interface CircleOptions {
   signer?: Signer;
 }
 
-/** Applied to every client's builder, before the manager sets its identity and inspector. */
-export type ClientDefaults = (builder: CircleWsClientBuilder) => CircleWsClientBuilder | void;
+/** Applied to every client's builder (with its circle's URL), before the manager sets its identity and inspector. */
+export type ClientDefaults = (builder: CircleWsClientBuilder, url: string) => CircleWsClientBuilder | void;
 
 /** What `build()` hands the manager. */
 export interface ManagerOptions {
@@ -96,7 +96,8 @@ export abstract class ManagerBuilderBase {
 
   /**
    * Options for every client (keep-alive, reconnection, timeouts, transport, clock, logger…), as a
-   * function of each client's builder. The manager sets the identity and the inspector after it.
+   * function of each client's builder and its circle's URL. The manager sets the identity and the
+   * inspector after it.
    * @example builder.withClient((b) => b.withKeepAlive({ intervalMs: 20_000, timeoutMs: 5_000 }))
    */
   withClient(configure: ClientDefaults): this {

@@ -263,7 +263,7 @@ export class CircleWsManager implements AsyncDisposableLike {
 
   #admit(url: string, own: Signer | undefined): Member {
     const builder = new CircleWsClientBuilder(url);
-    for (const configure of this.#options.configure) configure(builder);
+    for (const configure of this.#options.configure) configure(builder, url);
     const signer = own ?? this.#options.signer;
     if (signer) builder.withSigner(signer);
     if (this.#options.inspect) builder.withInspect(this.#options.inspect);
