@@ -7,7 +7,7 @@
 import { inspect } from 'node:util';
 import { afterEach, expect, it } from 'vitest';
 import type { InspectionEvent } from 'xstate';
-import { CircleWsClient, type CryptoService, derivePublicKey, generateKeypair, type Logger, nobleCrypto } from '../../src/index.js';
+import { CircleWsClient, CircleWsManager, type CryptoService, derivePublicKey, generateKeypair, type Logger, nobleCrypto } from '../../src/index.js';
 import { createCircleServer } from '../../src/server/index.js';
 import { FakeTransport, ManualClock } from '../../src/testing/index.js';
 import { waitForStatus } from '../support/client.js';
@@ -131,6 +131,72 @@ it('no private key in inspection events, logs, statuses, errors or results of a 
   const secrets = [...signing.nonces, ...signing.signatures, ...lying.nonces, ...lying.signatures];
   expect(secrets.length).toBe(2 * (signing.nonces.length + lying.nonces.length));
   for (const secret of secrets) for (const piece of piecesOf(secret)) expect(everything).not.toContain(piece);
+}, 30_000);
+
+it('a manager: no private key in what its inspector, logger, statuses, reports or contexts hold, and the inspector can tell the circles apart', async () => {
+  const circles = [generateKeypair(), generateKeypair()];
+  let server = await createCircleServer({ circles: circles.map((c) => c.publicKeyCompressed) });
+  cleanup.push(() => server.close());
+  const port = server.port;
+  const urls = circles.map((c) => server.urlFor(c.publicKeyCompressed));
+  const unknown = server.urlFor(generateKeypair().publicKeyCompressed);
+  const me = generateKeypair();
+  const own = generateKeypair();
+  const collected: unknown[] = [];
+  const events: InspectionEvent[] = [];
+  const logger: Logger = {
+    debug: (m, f) => collected.push(['debug', m, f]),
+    info: (m, f) => collected.push(['info', m, f]),
+    warn: (m, f) => collected.push(['warn', m, f]),
+    error: (m, f) => collected.push(['error', m, f]),
+  };
+  const manager = CircleWsManager.builder()
+    .withKeypair(`0x${me.privateKey.toUpperCase()}`)
+    .withClient((b) => b.withLogger(logger).withReconnect({ initialDelayMs: 20, maxDelayMs: 100, maxAttempts: 3 }))
+    .withInspect((event) => {
+      events.push(event);
+      collected.push(serialise(event));
+    })
+    .withCircle(urls)
+    .withCircle(unknown, { keypair: own.privateKey })
+    .build();
+  cleanup.push(() => manager.disconnectAll());
+  manager.on('status', (url, s, p) => collected.push(['status', url, s, p]));
+  collected.push(await manager.connectAll({ timeoutMs: 10_000 }));
+  collected.push(await manager.playAll('let x = 10; x * 2'));
+  await server.close();
+  await waitForStatus(manager.client(urls[0]!), 'backoff');
+  server = await createCircleServer({ circles: circles.map((c) => c.publicKeyCompressed), port });
+  for (const url of urls) await waitForStatus(manager.client(url), 'authenticated');
+  collected.push(
+    manager.status,
+    manager.actor.getSnapshot().context,
+    manager.actor.getPersistedSnapshot(),
+    ...urls.map((url) => manager.client(url).actor.getSnapshot().context),
+    inspect(manager, { depth: 6, showHidden: true }),
+  );
+  await manager.disconnectAll();
+
+  const everything = serialise(collected);
+  expect(everything).toContain(me.publicKey);
+  for (const key of [me.privateKey, own.privateKey]) {
+    for (const spelling of spellings(key)) expect(everything).not.toContain(spelling);
+    expectNoSecretPiece(everything, key);
+  }
+
+  // One inspector sees the manager's actor and each circle's, and each client's snapshots carry its URL.
+  const snapshots = events.filter((e) => e.type === '@xstate.snapshot') as Array<InspectionEvent & { snapshot: { context?: { url?: string; circles?: unknown } } }>;
+  const managerIds = new Set(snapshots.filter((e) => e.snapshot.context?.circles !== undefined).map((e) => e.actorRef.sessionId));
+  expect(managerIds.size).toBe(1);
+  const byUrl = new Map<string, Set<string>>();
+  for (const e of snapshots) {
+    const url = e.snapshot.context?.url;
+    if (url !== undefined) byUrl.set(url, (byUrl.get(url) ?? new Set()).add(e.actorRef.sessionId));
+  }
+  expect([...byUrl.keys()].sort()).toEqual([...urls, unknown].sort());
+  // One actor per circle, and never the same actor for two circles.
+  for (const ids of byUrl.values()) expect(ids.size).toBe(1);
+  expect(new Set([...byUrl.values()].flatMap((ids) => [...ids])).size).toBe(3);
 }, 30_000);
 
 it('mid-handshake, the snapshots (children included) and persisted state hold neither the nonce nor the signature', async () => {
