@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 /**
- * Draws the connection statechart as a Mermaid `stateDiagram-v2`, generated from the built machine
- * (`dist/machines/connection.js`, made by `npm run build`), and writes it into docs/architecture.md
- * between `<!-- statechart:begin -->` and `<!-- statechart:end -->`.
+ * Draws the statecharts as Mermaid `stateDiagram-v2`s, generated from the built machines (made by
+ * `npm run build`), and writes each into docs/architecture.md between its markers: the connection
+ * chart (`dist/machines/connection.js`) between `<!-- statechart:begin -->` and
+ * `<!-- statechart:end -->`, the manager's (`dist/machines/manager.js`) between
+ * `<!-- manager-statechart:begin -->` and `<!-- manager-statechart:end -->`.
  *
  *   node scripts/statechart.mjs           rewrite the diagram in docs/architecture.md
  *   node scripts/statechart.mjs --check   exit 1 when docs/architecture.md differs from what would be written
- *   node scripts/statechart.mjs --print   print the diagram (no fences) and write nothing
+ *   node scripts/statechart.mjs --print   print the diagrams (no fences) and write nothing
  *   --doc PATH                            use another Markdown file instead of docs/architecture.md
  *
  * The output depends only on the machine's definition, walked in document order, so it is
@@ -17,10 +19,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const BEGIN = '<!-- statechart:begin -->';
-const END = '<!-- statechart:end -->';
 const defaultDocPath = fileURLToPath(new URL('../docs/architecture.md', import.meta.url));
-const machinePath = fileURLToPath(new URL('../dist/machines/connection.js', import.meta.url));
+/** Each chart: its markers, and where its built machine is. */
+const charts = [
+  { marker: 'statechart', file: '../dist/machines/connection.js', name: 'circleWsMachine' },
+  { marker: 'manager-statechart', file: '../dist/machines/manager.js', name: 'circleWsManagerMachine' },
+].map((chart) => ({ ...chart, path: fileURLToPath(new URL(chart.file, import.meta.url)) }));
 
 /** Built-in actions xstate adds by itself: the timers behind `after` (drawn as edges instead). */
 const timerActions = new Set(['xstate.raise', 'xstate.cancel']);
@@ -181,8 +185,10 @@ function renderStatechart(machine) {
   return `${lines.join('\n')}\n`;
 }
 
-/** docs/architecture.md with the diagram between the markers. */
-function withDiagram(doc, diagram, docPath) {
+/** docs/architecture.md with the diagram between the chart's markers. */
+function withDiagram(doc, diagram, marker, docPath) {
+  const BEGIN = `<!-- ${marker}:begin -->`;
+  const END = `<!-- ${marker}:end -->`;
   const begin = doc.indexOf(BEGIN);
   const end = doc.indexOf(END);
   if (begin === -1 || end === -1 || end < begin) {
@@ -204,23 +210,26 @@ async function main(argv) {
     console.error(`usage: node scripts/statechart.mjs [--check | --print] [--doc PATH] (unknown: ${unknown.join(' ')})`);
     return 2;
   }
-  let machine;
-  try {
-    ({ circleWsMachine: machine } = await import(pathToFileURL(machinePath).href));
-  } catch (error) {
-    console.error(`cannot load ${machinePath}: run \`npm run build\` first (${error instanceof Error ? error.message : error})`);
-    return 2;
+  const diagrams = [];
+  for (const chart of charts) {
+    let machine;
+    try {
+      machine = (await import(pathToFileURL(chart.path).href))[chart.name];
+    } catch (error) {
+      console.error(`cannot load ${chart.path}: run \`npm run build\` first (${error instanceof Error ? error.message : error})`);
+      return 2;
+    }
+    diagrams.push({ marker: chart.marker, diagram: renderStatechart(machine) });
   }
-  const diagram = renderStatechart(machine);
   if (args.includes('--print')) {
-    process.stdout.write(diagram);
+    process.stdout.write(diagrams.map((d) => d.diagram).join('\n'));
     return 0;
   }
   const doc = readFileSync(docPath, 'utf8');
   const name = path.relative(process.cwd(), docPath) || docPath;
-  let next;
+  let next = doc;
   try {
-    next = withDiagram(doc, diagram, name);
+    for (const { marker, diagram } of diagrams) next = withDiagram(next, diagram, marker, name);
   } catch (error) {
     console.error(error instanceof Error ? error.message : String(error));
     return 2;

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { AnyStateNode } from 'xstate';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { circleWsMachine } from '../../machines/connection.js';
+import { circleWsManagerMachine } from '../../machines/manager.js';
 import { ensureDist } from '../../scripts/ensure-dist.mjs';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -110,6 +111,35 @@ describe('docs/architecture.md statechart', () => {
     }
     // Mermaid ids cannot contain dots.
     expect(diagram).not.toMatch(/^\s*state "[^"]*" as \S*\./m);
+  });
+
+  it("draws the manager's chart too: every state, every edge between states, every invoked actor", () => {
+    const markdown = readFileSync(architecture, 'utf8');
+    const match = /<!-- manager-statechart:begin -->\n```mermaid\n([\s\S]*?)```\n<!-- manager-statechart:end -->/.exec(markdown);
+    expect(match?.[1], 'the manager-statechart markers and their block').toBeDefined();
+    const diagram = match?.[1] ?? '';
+    const lines = diagram.split('\n').map((line) => line.trim());
+    const states = statesOf(circleWsManagerMachine.root);
+    expect(states.map((state) => state.key)).toEqual(['idle', 'running', 'converging', 'ready', 'degraded', 'stopping']);
+    for (const state of states) {
+      const id = mermaidId(state);
+      expect(lines.filter((line) => line.startsWith(`state "${state.key}" as ${id}`)), `state ${state.id}`).toHaveLength(1);
+      for (const [eventType, transitions] of state.transitions) {
+        for (const transition of transitions) {
+          for (const target of transition.target ?? []) {
+            if (target === state) continue;
+            const edge = new RegExp(`^${escapeRegExp(`${id} --> ${mermaidId(target)} : ${eventType}`)}(?: |$)`);
+            expect(lines.some((line) => edge.test(line)), `${state.id} --${eventType}--> ${target.id}`).toBe(true);
+          }
+        }
+      }
+      for (const transition of state.always ?? []) {
+        for (const target of transition.target ?? []) {
+          expect(lines.some((line) => line.startsWith(`${id} --> ${mermaidId(target)} : always`)), `${state.id} --always--> ${target.id}`).toBe(true);
+        }
+      }
+      for (const invoke of state.invoke) expect(diagram).toContain(`invoke ${invoke.id}`);
+    }
   });
 
   it('--check fails, saying what to run, when the diagram is stale', () => {
