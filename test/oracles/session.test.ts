@@ -259,3 +259,21 @@ describe('disconnect() with calls in flight (README: every pending call rejects 
     expect(s.clock.pending()).toEqual([]);
   });
 });
+
+describe('connect() starts afresh (README: a new attempt counter, the last failure forgotten)', () => {
+  it('after a failure with reconnection off, connect() begins at attempt 0 with no last error', async () => {
+    const s = fakeSession((b) => b.withTimeouts(timeouts).withRequestTimeout(requestMs).withReconnect(false));
+    s.client.connect().catch(() => {});
+    s.fake.current.serverClose({ code: 1006, reason: '' });
+    await flush();
+    expect(s.client.status).toBe('disconnected');
+    expect(s.client.actor.getSnapshot().context.attempt).toBe(1);
+    expect(s.client.lastError?.code).toBe('CONNECTION_LOST');
+
+    s.client.connect().catch(() => {});
+    expect(s.client.status).toBe('connecting');
+    expect(s.client.actor.getSnapshot().context.attempt).toBe(0);
+    expect(s.client.lastError).toBeNull();
+    await s.client.disconnect();
+  });
+});
