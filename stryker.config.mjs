@@ -21,6 +21,7 @@ export default {
   mutate: [
     'machines/**/*.ts',
     'src/client/**/*.ts',
+    'src/manager/**/*.ts',
     'src/rpc/**/*.ts',
     'src/auth/**/*.ts',
     'src/server/nonces.ts',

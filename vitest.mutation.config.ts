@@ -7,6 +7,7 @@ import { sourceAliases } from './vitest.config.js';
 // instrumented sources, so they would only add minutes per mutant without being able to kill anything.
 const allTests = [
   'test/machine/**/*.test.ts',
+  'test/manager/**/*.test.ts',
   'test/client/**/*.test.ts',
   'test/auth/**/*.test.ts',
   'test/oracles/**/*.test.ts',
