@@ -138,3 +138,60 @@ describe('the browser demo', { timeout: 60_000 }, () => {
     expect(errors.filter((line) => !/^\[error\] WebSocket connection to 'ws:\/\/127\.0\.0\.1:\d+\/\w+' failed/.test(line))).toEqual([]);
   });
 });
+
+type CirclesWindow = { demo: { changes: Array<{ circle: number; status: string; at: number }> } };
+
+describe('the many-circles page', { timeout: 60_000 }, () => {
+  let circles: Page;
+  let circlesLog: string[] = [];
+
+  it('shows three circles side by side; connect all brings every one to authenticated', async () => {
+    expect(output).toMatch(/^many circles:\s+http:\/\/\S+circles\.html \(3 servers\)$/m);
+    circles = await browser!.context.newPage();
+    circlesLog = recordConsole(circles);
+    await circles.goto(`${pageUrl}circles.html`);
+    await circles.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    expect(await circles.$$eval('.circle', (els) => els.length)).toBe(3);
+    expect(await circles.textContent('#manager-state')).toBe('idle');
+    await circles.click('#connect-all');
+    await circles.waitForSelector('#manager-state[data-status="ready"]', { timeout: 30_000 });
+    expect(await circles.$$eval('.circle-status', (els) => els.map((el) => el.textContent))).toEqual(['authenticated', 'authenticated', 'authenticated']);
+    expect(await circles.textContent('#counts')).toBe('3 authenticated');
+  });
+
+  it("restarting one circle's server backs that circle off and back; the others never change", async () => {
+    const before = await circles.evaluate(() => performance.now());
+    await circles.click('.circle[data-index="1"] .restart');
+    await circles
+      .waitForFunction(
+        (t) => {
+          const mine = (window as unknown as CirclesWindow).demo.changes.filter((c) => c.at > t && c.circle === 1).map((c) => c.status);
+          return mine.includes('backoff') && mine.at(-1) === 'authenticated';
+        },
+        before,
+        { timeout: 30_000, polling: 100 },
+      )
+      .catch((error: Error) => {
+        throw new Error(`${error.message}\npage log:\n${circlesLog.join('\n')}\ndemo output:\n${output}`);
+      });
+    const others = await circles.evaluate(
+      (t) => (window as unknown as CirclesWindow).demo.changes.filter((c) => c.at > t && c.circle !== 1),
+      before,
+    );
+    expect(others).toEqual([]);
+    await circles.waitForSelector('#manager-state[data-status="ready"]', { timeout: 10_000 });
+    expect(await circles.textContent('#log')).toMatch(/server 2 back on port \d+ \(restart #1\)/);
+    const shot = join(shotDir, 'demo-circles.png');
+    await circles.screenshot({ path: shot, fullPage: true });
+    expect(statSync(shot).size).toBeGreaterThan(10_000);
+  });
+
+  it('plays a script on every circle, then disconnects them all', async () => {
+    await circles.fill('#script', 'let x = 10; x * 2');
+    await circles.click('#play-all');
+    await expect.poll(() => circles.$$eval('.circle .output', (els) => els.map((el) => el.textContent)), { timeout: 15_000 }).toEqual(['20', '20', '20']);
+    await circles.click('#disconnect-all');
+    await circles.waitForSelector('#manager-state[data-status="idle"]', { timeout: 15_000 });
+    expect(await circles.textContent('#counts')).toBe('3 disconnected');
+  });
+});
