@@ -17,7 +17,9 @@ let server = null;
 process.on('message', async (message) => {
   try {
     if (message?.type === 'start') {
-      server = await createCircleServer({ circles: message.circles, maxConnections: message.maxConnections });
+      // handshakeTimeoutMs raised from 30 s: a thousand handshakes at once queue behind the
+      // signature checks, and the figure measures that queue, not the server's deadline.
+      server = await createCircleServer({ circles: message.circles, maxConnections: message.maxConnections, handshakeTimeoutMs: 120_000 });
       process.send({ type: 'listening', port: server.port });
     } else if (message?.type === 'connections') {
       process.send({ type: 'connections', count: server?.connections ?? 0 });

@@ -442,10 +442,12 @@ export async function figureManyCircles(ctx) {
         const { elapsed, cpuMs: used } = await withDeadline(connectEveryCircle(name, urls, ctx.keypair, server), 300_000, `${name} ${count} circles`);
         wall[name].push(elapsed);
         cpuMs[name].push(used);
+        ctx.log?.(`figure 8: round ${round + 1}, ${name}: ${count} circles ready in ${elapsed.toFixed(0)} ms (client CPU ${used.toFixed(0)} ms)`);
       }
     }
     for (const name of names) {
       memory[name] = await runManyMemoryChild(name === RAW ? 'raw' : 'manager', urlsFile, idleMs, warmupCircles);
+      ctx.log?.(`figure 8: memory, ${name}: ${(memory[name].heapPerCircle / 1024).toFixed(2)} KiB heap per circle`);
       await server.drained();
     }
   } finally {
@@ -473,7 +475,7 @@ export async function figureManyCircles(ctx) {
     circles: count,
     rounds,
     allReady: true,
-    server: { maxConnections, circles: count, process: 'child process (bench/reference-server.mjs): createCircleServer from dist/, verifying every signature' },
+    server: { maxConnections, circles: count, handshakeTimeoutMs: 120_000, process: 'child process (bench/reference-server.mjs): createCircleServer from dist/, verifying every signature' },
     loadAverage: { atStart: loadAtStart, atEnd: loadNow() },
     results,
     ratios: {
@@ -487,7 +489,7 @@ export async function figureManyCircles(ctx) {
       [PEER]: null,
     },
     notes:
-      `${OURS}: a CircleWsManager of ${count} circles with one key pair, keep-alive and reconnection off, connectAll({ timeoutMs: 120000 }); ` +
+      `${OURS}: a CircleWsManager of ${count} circles with one key pair, keep-alive and reconnection off, connect and handshake deadlines 120 s (the raw client has none; the default 10 s is too short for the last of ${count} handshakes queued at one server on a loaded machine), connectAll({ timeoutMs: 120000 }); ` +
       `raw: ${count} hand-written clients (bench/lib/contenders.mjs) sharing the key pair, connected at once with Promise.all. ` +
       'Timed from the first connect to every circle ready (every circle checked: the figure fails otherwise); client CPU = process.cpuUsage() over the same span. ' +
       `${rounds} rounds alternating, after a warm-up of ${warmupCircles} circles each. ` +

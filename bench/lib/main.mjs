@@ -172,7 +172,7 @@ export async function main(argv) {
   const plainServer = await startServer({ verify: false });
   const url = `ws://127.0.0.1:${server.port}/${circle}`;
   const plainUrl = `ws://127.0.0.1:${plainServer.port}/${circle}`;
-  const ctx = { settings, url, plainUrl, circle, verify: true, keypair: { privateKey: keypair.privateKey, publicKey: keypair.publicKey } };
+  const ctx = { settings, url, plainUrl, circle, verify: true, keypair: { privateKey: keypair.privateKey, publicKey: keypair.publicKey }, log };
   const figures = {};
   try {
     const needsSessions = only.some((figure) => ['2', '3', '4'].includes(figure));
