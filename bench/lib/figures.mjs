@@ -1,5 +1,5 @@
 /**
- * The seven figures. Every timed figure runs its contenders in the same process, alternating
+ * The eight figures (8: many circles, information only). Every timed figure runs its contenders in the same process, alternating
  * within each round (the starting contender rotates from round to round), after a warm-up.
  */
 import { fork } from 'node:child_process';
