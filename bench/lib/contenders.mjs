@@ -50,6 +50,11 @@ export class RawClient {
     this.#readyListeners.push(listener);
   }
 
+  /** Whether the socket is open (after a resolved connect: the session is ready). */
+  get isOpen() {
+    return this.#socket !== null && this.#socket.readyState === WebSocket.OPEN;
+  }
+
   async connect() {
     this.#stopped = false;
     await this.#open();

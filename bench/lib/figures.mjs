@@ -1,16 +1,21 @@
 /**
- * The seven figures. Every timed figure runs its contenders in the same process, alternating
+ * The eight figures (8: many circles, information only). Every timed figure runs its contenders in the same process, alternating
  * within each round (the starting contender rotates from round to round), after a warm-up.
  */
 import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { contenders, OURS, PEER, RAW } from './contenders.mjs';
+import { contenders, OURS, PEER, RAW, RawClient } from './contenders.mjs';
+import { buildManager, circleKeys, readyCount } from './many-circles.mjs';
 import { collectGarbage, median, pairedRatio, pairedRatios, percentile } from './stats.mjs';
-import { startServer } from './server-process.mjs';
+import { startReferenceServer, startServer } from './server-process.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MEMORY_CHILD = fileURLToPath(new URL('../memory-child.mjs', import.meta.url));
+const MANY_MEMORY_CHILD = fileURLToPath(new URL('../manager-memory-child.mjs', import.meta.url));
 
 /** The contenders of round `round`, the first one rotating. */
 export function rotation(names, round) {
@@ -349,6 +354,146 @@ export async function figureReconnect(ctx) {
     results,
     ratios,
     notes: `Restart = SIGKILL of the server child, then a new child on the same port. ${PEER} is ready when its socket is open (it does not authenticate).`,
+  };
+}
+
+const loadNow = () => loadavg().map((x) => Math.round(x * 100) / 100);
+
+/**
+ * One contender connecting every circle of `urls` at once, timed from the first connect to the
+ * last circle ready; fails unless every circle is ready. Then everything is closed and the server
+ * drained, outside the timing. Resolves with the wall time and the client CPU time, in ms.
+ */
+async function connectEveryCircle(name, urls, keypair, server) {
+  let elapsed;
+  let cpu;
+  if (name === RAW) {
+    const clients = urls.map((url) => new RawClient(url, keypair));
+    const cpuBefore = process.cpuUsage();
+    const start = performance.now();
+    await Promise.all(clients.map((client) => client.connect()));
+    elapsed = performance.now() - start;
+    cpu = process.cpuUsage(cpuBefore);
+    const ready = clients.filter((client) => client.isOpen).length;
+    if (ready !== urls.length) throw new Error(`raw: ${ready} of ${urls.length} circles ready`);
+    await Promise.all(clients.map((client) => client.close()));
+  } else {
+    const manager = buildManager(keypair.privateKey, urls);
+    const cpuBefore = process.cpuUsage();
+    const start = performance.now();
+    const report = await manager.connectAll({ timeoutMs: 120_000 });
+    elapsed = performance.now() - start;
+    cpu = process.cpuUsage(cpuBefore);
+    const failed = Object.values(report).filter((result) => !result.ok);
+    if (failed.length) throw new Error(`${OURS}: ${failed.length} of ${urls.length} circles failed, the first: ${failed[0].error.message}`);
+    const ready = readyCount(manager);
+    if (ready !== urls.length) throw new Error(`${OURS}: the manager is ${manager.status.state} with ${ready} of ${urls.length} circles authenticated`);
+    await manager.disconnectAll();
+  }
+  await server.drained();
+  return { elapsed, cpuMs: (cpu.user + cpu.system) / 1000 };
+}
+
+function runManyMemoryChild(contender, urlsFile, idleMs, warmup) {
+  const args = ['--contender', contender, '--urls', urlsFile, '--idle-ms', String(idleMs), '--warmup', String(warmup)];
+  const child = fork(MANY_MEMORY_CHILD, args, { execArgv: ['--expose-gc'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  let result = null;
+  child.on('message', (message) => {
+    if (message?.type === 'result') result = message.result;
+  });
+  const done = new Promise((resolve, reject) => {
+    child.once('exit', (code) => {
+      if (code === 0 && result) resolve(result);
+      else reject(new Error(`the many-circles memory child (${contender}) exited with code ${code}`));
+    });
+  });
+  return withDeadline(done, 300_000, `many-circles memory ${contender}`).catch((error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
+}
+
+/**
+ * Figure 8: many circles in one process against one reference server serving every circle's key.
+ * (a) `connectAll()` of a manager of N circles until every circle is ready, against N raw clients
+ * connecting at once, alternating, in this process; (b) heap per circle once all are ready and
+ * idle, in a fresh child process per contender. Information only: no target.
+ */
+export async function figureManyCircles(ctx) {
+  const { circles: count, rounds, warmupCircles, idleMs } = ctx.settings.manyCircles;
+  const names = [RAW, OURS];
+  const loadAtStart = loadNow();
+  const keys = circleKeys(count);
+  // The margin: a socket the server has not yet seen close must not get a round's last circle refused (503).
+  const maxConnections = count + 100;
+  const server = await startReferenceServer({ circles: keys, maxConnections });
+  const urls = keys.map((key) => `ws://127.0.0.1:${server.port}/${key}`);
+  const dir = mkdtempSync(join(tmpdir(), 'circle-ws-bench-'));
+  const urlsFile = join(dir, 'urls.json');
+  writeFileSync(urlsFile, JSON.stringify(urls));
+  const wall = Object.fromEntries(names.map((name) => [name, []]));
+  const cpuMs = Object.fromEntries(names.map((name) => [name, []]));
+  const memory = {};
+  try {
+    for (const name of names) await connectEveryCircle(name, urls.slice(0, warmupCircles), ctx.keypair, server);
+    for (let round = 0; round < rounds; round++) {
+      for (const name of rotation(names, round)) {
+        collectGarbage();
+        const { elapsed, cpuMs: used } = await withDeadline(connectEveryCircle(name, urls, ctx.keypair, server), 300_000, `${name} ${count} circles`);
+        wall[name].push(elapsed);
+        cpuMs[name].push(used);
+        ctx.log?.(`figure 8: round ${round + 1}, ${name}: ${count} circles ready in ${elapsed.toFixed(0)} ms (client CPU ${used.toFixed(0)} ms)`);
+      }
+    }
+    for (const name of names) {
+      memory[name] = await runManyMemoryChild(name === RAW ? 'raw' : 'manager', urlsFile, idleMs, warmupCircles);
+      ctx.log?.(`figure 8: memory, ${name}: ${(memory[name].heapPerCircle / 1024).toFixed(2)} KiB heap per circle`);
+      await server.drained();
+    }
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const results = {};
+  for (const name of names) {
+    results[name] = {
+      circles: count,
+      ready: memory[name].ready,
+      connectAllMs: { median: median(wall[name]), min: Math.min(...wall[name]), max: Math.max(...wall[name]), perRound: wall[name] },
+      cpuMsPerCircle: median(cpuMs[name]) / count,
+      heapPerCircle: memory[name].heapPerCircle,
+      rssPerCircle: memory[name].rssPerCircle,
+      idleMs,
+    };
+  }
+  results[PEER] = null;
+  return {
+    title: `Many circles in one process: ${count} circles, one reference server`,
+    unit: 'ms, bytes/circle',
+    better: 'lower',
+    target: null,
+    circles: count,
+    rounds,
+    allReady: true,
+    server: { maxConnections, circles: count, handshakeTimeoutMs: 120_000, process: 'child process (bench/reference-server.mjs): createCircleServer from dist/, verifying every signature' },
+    loadAverage: { atStart: loadAtStart, atEnd: loadNow() },
+    results,
+    ratios: {
+      [OURS]: {
+        connectAllMs: results[OURS].connectAllMs.median / results[RAW].connectAllMs.median,
+        pairedConnectAllMs: pairedRatio(wall[OURS], wall[RAW]),
+        cpuPerCircle: results[OURS].cpuMsPerCircle / results[RAW].cpuMsPerCircle,
+        heapPerCircle: results[OURS].heapPerCircle / results[RAW].heapPerCircle,
+        rssPerCircle: results[OURS].rssPerCircle / results[RAW].rssPerCircle,
+      },
+      [PEER]: null,
+    },
+    notes:
+      `${OURS}: a CircleWsManager of ${count} circles with one key pair, keep-alive and reconnection off, connect and handshake deadlines 120 s (the raw client has none; the default 10 s is too short for the last of ${count} handshakes queued at one server on a loaded machine), connectAll({ timeoutMs: 120000 }); ` +
+      `raw: ${count} hand-written clients (bench/lib/contenders.mjs) sharing the key pair, connected at once with Promise.all. ` +
+      'Timed from the first connect to every circle ready (every circle checked: the figure fails otherwise); client CPU = process.cpuUsage() over the same span. ' +
+      `${rounds} rounds alternating, after a warm-up of ${warmupCircles} circles each. ` +
+      `Memory: a fresh --expose-gc process per contender (bench/manager-memory-child.mjs), every circle connected at once, ${idleMs / 1000} s idle, garbage collected, (after − before) / N. No target: information only.`,
   };
 }
 

@@ -12,6 +12,7 @@ import { contenderNames, OURS, PEER, RAW } from './contenders.mjs';
 import {
   figureBundle,
   figureConnect,
+  figureManyCircles,
   figureMemory,
   figurePipelined,
   figureReconnect,
@@ -38,6 +39,8 @@ export const SETTINGS = {
     memory: { counts: [1_000, 5_000], idleMs: 6_000, unconnectedCount: 5_000 },
     reconnect: { restarts: 50, delayMs: 50 },
     warmup: { sequential: 2_000, pipelined: 10_000, connects: 20 },
+    // Figure 8 (information, no target): idleMs as figure 5's, past the 5 s stable-session timer.
+    manyCircles: { circles: 1_000, rounds: 3, warmupCircles: 20, idleMs: 6_000 },
   },
   quick: {
     connect: { rounds: 4, perRound: 5 },
@@ -46,6 +49,7 @@ export const SETTINGS = {
     memory: { counts: [200], idleMs: 6_000, unconnectedCount: 500 },
     reconnect: { restarts: 3, delayMs: 50 },
     warmup: { sequential: 200, pipelined: 1_000, connects: 3 },
+    manyCircles: { circles: 100, rounds: 1, warmupCircles: 10, idleMs: 6_000 },
   },
 };
 
@@ -65,7 +69,7 @@ export const TARGETS = [
   { id: 'bundleOwnGzip', label: "  of which the package's own code, gzipped", comparison: '<=', limit: 6.5, unit: 'KiB' },
 ];
 
-const FIGURES = ['1', '2', '3', '4', '5', '6', '7'];
+const FIGURES = ['1', '2', '3', '4', '5', '6', '7', '8'];
 
 function machineInfo() {
   const list = cpus();
@@ -149,7 +153,7 @@ export async function main(argv) {
   if (!['on', 'off'].includes(values['round-gc'])) throw new Error('--round-gc takes on or off');
   settings.pipelined.roundGc = values['round-gc'] === 'on';
   const only = values.only ? values.only.split(',').map((s) => s.trim()) : FIGURES;
-  for (const figure of only) if (!FIGURES.includes(figure)) throw new Error(`--only takes figure numbers 1–7, not ${figure}`);
+  for (const figure of only) if (!FIGURES.includes(figure)) throw new Error(`--only takes figure numbers 1–8, not ${figure}`);
   const out = resolve(values.out ?? (values.only ? 'bench/results/partial.json' : 'bench/results/latest.json'));
   exposeGc();
 
@@ -168,7 +172,7 @@ export async function main(argv) {
   const plainServer = await startServer({ verify: false });
   const url = `ws://127.0.0.1:${server.port}/${circle}`;
   const plainUrl = `ws://127.0.0.1:${plainServer.port}/${circle}`;
-  const ctx = { settings, url, plainUrl, circle, verify: true, keypair: { privateKey: keypair.privateKey, publicKey: keypair.publicKey } };
+  const ctx = { settings, url, plainUrl, circle, verify: true, keypair: { privateKey: keypair.privateKey, publicKey: keypair.publicKey }, log };
   const figures = {};
   try {
     const needsSessions = only.some((figure) => ['2', '3', '4'].includes(figure));
@@ -212,6 +216,10 @@ export async function main(argv) {
     log('figure 7: browser bundle');
     figures.bundle = await figureBundle();
   }
+  if (only.includes('8')) {
+    log(`figure 8: ${settings.manyCircles.circles} circles in one process (manager and raw), one reference server; load ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+    figures.manyCircles = await figureManyCircles(ctx);
+  }
 
   machine.loadAverageAtEnd = loadavg().map((x) => Math.round(x * 100) / 100);
   const report = {
@@ -224,14 +232,15 @@ export async function main(argv) {
     package: { name: 'circle-ws-client', version: versionOf('../'), commit: gitCommit(), uncommittedSourceChanges: sourcesDirty() },
     contenders: {
       [RAW]: { description: 'minimal hand-written ws client: string ids, a Map of pending promises, JSON.stringify/parse; connect = fetch_nonce, signNonce (from dist), authenticate' },
-      [OURS]: { description: 'this package from dist/, authenticated; keep-alive on (default), reconnection off except in figure 6', version: versionOf('../') },
+      [OURS]: { description: 'this package from dist/, authenticated; keep-alive on (default), reconnection off except in figure 6; figure 8: a CircleWsManager, keep-alive and reconnection off', version: versionOf('../') },
       [PEER]: { description: 'rpc-websockets Client (Node), plain calls, no authentication', version: versionOf('rpc-websockets') },
     },
     environment: { ws: versionOf('ws'), xstate: versionOf('xstate'), WS_NO_BUFFER_UTIL: process.env.WS_NO_BUFFER_UTIL ?? null },
     server: {
       process: 'child process (bench/server.mjs), ws, no compression',
       authentication:
-        'figures 1, 2–4 and 6: verifySignature (from dist) on every authenticate; figure 1 second line and figure 5: a second server that accepts a well-formed signature for the key that fetched the nonce without verifying it',
+        'figure 8: the package\'s reference server (createCircleServer, verifying every signature) serving one key per circle, in bench/reference-server.mjs; ' +
+      'figures 1, 2–4 and 6: verifySignature (from dist) on every authenticate; figure 1 second line and figure 5: a second server that accepts a well-formed signature for the key that fetched the nonce without verifying it',
     },
     settings,
     figures,

@@ -90,6 +90,15 @@ export function rowsOf(report) {
       rows.push(['7. browser bundle, min+gzip (bytes)', 'n/a', 'n/a', 'n/a', 'n/a', `(${f.bundle.reason})`]);
     }
   }
+  if (f.manyCircles) {
+    // Information, no target: the manager against as many raw clients, one reference server.
+    const { results: r, ratios: q, circles } = f.manyCircles;
+    const n = circles.toLocaleString('en-US');
+    rows.push([`8. connectAll, ${n} circles, to all ready p50 (ms)`, fmt(r[RAW].connectAllMs.median), fmt(r[OURS].connectAllMs.median), ratio(q[OURS].connectAllMs), 'n/a', 'n/a']);
+    rows.push([`8.   client CPU per circle while connecting (µs)`, fmt(r[RAW].cpuMsPerCircle * 1000), fmt(r[OURS].cpuMsPerCircle * 1000), ratio(q[OURS].cpuPerCircle), 'n/a', 'n/a']);
+    rows.push([`8. heap per ready idle circle, ${n} circles (KiB)`, fmt(r[RAW].heapPerCircle / KiB), fmt(r[OURS].heapPerCircle / KiB), ratio(q[OURS].heapPerCircle), 'n/a', 'n/a']);
+    rows.push([`8.   RSS per ready idle circle, ${n} circles (KiB)`, fmt(r[RAW].rssPerCircle / KiB), fmt(r[OURS].rssPerCircle / KiB), ratio(q[OURS].rssPerCircle), 'n/a', 'n/a']);
+  }
   return { header: ['figure', RAW, OURS, '÷ raw', PEER, '÷ raw'], rows };
 }
 
@@ -115,6 +124,14 @@ export function printTable(report) {
   console.log(`\ncircle-ws-client bench (${report.mode}) — ${report.date}`);
   console.log(`${m.cpus} × ${m.cpuModel}, Node ${m.node}, ${m.os}\n`);
   console.log(pad([header, ...rows]));
+  const many = report.figures.manyCircles;
+  if (many) {
+    const load = (l) => l.map((x) => x.toFixed(2)).join(' ');
+    console.log(
+      `\nFigure 8 is information, no target: ${OURS} is a CircleWsManager; every circle ready in every round (checked). ` +
+        `Load average (1, 5, 15 min) ${load(many.loadAverage.atStart)} at its start, ${load(many.loadAverage.atEnd)} at its end.`,
+    );
+  }
   if (report.targets.length) {
     console.log('\nTargets (this run):');
     console.log(pad([['target', 'limit', 'this run', ''], ...targetRows(report)]));

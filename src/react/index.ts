@@ -11,6 +11,9 @@
 import { useCallback, useSyncExternalStore } from 'react';
 import type { CircleWsStatus } from '../../machines/connection.js';
 import type { CircleWsClient } from '../client/client.js';
+import type { CircleWsManager, ManagerStatusSnapshot } from '../manager/manager.js';
+
+export type { ManagerStatusSnapshot } from '../manager/manager.js';
 
 /** What {@link useCircleWsStatus} returns. The same object is returned for as long as the status stays the same. */
 export interface CircleWsStatusState {
@@ -56,5 +59,57 @@ export function useCircleWsStatus(client: StatusSource | null | undefined): Circ
     [client],
   );
   const snapshot = useCallback(() => (client ? stateOf(client) : disconnected), [client]);
+  return useSyncExternalStore(subscribe, snapshot, snapshot);
+}
+
+/**
+ * The part of a manager {@link useCircleWsManager} uses (structural, like {@link StatusSource}).
+ * `actor` is optional: when there, the hook also hears the changes no client reports (a circle
+ * added or removed, the end of `disconnectAll()`), which `on('status')` does not announce.
+ */
+export type ManagerStatusSource = Pick<CircleWsManager, 'status' | 'on'> & {
+  readonly actor?: { subscribe(listener: () => void): { unsubscribe(): void } };
+};
+
+const noManager: ManagerStatusSnapshot = Object.freeze({
+  state: 'idle',
+  circles: Object.freeze({}),
+  // Typed as a full record, so a status added to the client cannot be forgotten here.
+  counts: Object.freeze({
+    disconnected: 0,
+    connecting: 0,
+    fetchingNonce: 0,
+    signing: 0,
+    authenticating: 0,
+    authenticated: 0,
+    connected: 0,
+    backoff: 0,
+    failed: 0,
+  } satisfies Record<CircleWsStatus, number>),
+});
+
+/**
+ * The manager's status (its state, each circle's status, counts by status), re-rendering the
+ * component when it changes. It is `manager.status` itself: the same object until something
+ * changes. Pass `null` or `undefined` while there is no manager yet (reads as idle, no circles).
+ * @example
+ * const { state, circles, counts } = useCircleWsManager(manager);
+ * // state: 'ready'; counts.authenticated: 2; circles[url].status: 'authenticated'
+ */
+export function useCircleWsManager(manager: ManagerStatusSource | null | undefined): ManagerStatusSnapshot {
+  const subscribe = useCallback(
+    (onChange: () => void) => {
+      if (!manager) return subscribeToNothing();
+      const off = manager.on('status', () => onChange());
+      // Notified twice for a client's change is harmless: React compares the snapshots by identity.
+      const subscription = manager.actor?.subscribe(() => onChange());
+      return () => {
+        off();
+        subscription?.unsubscribe();
+      };
+    },
+    [manager],
+  );
+  const snapshot = useCallback(() => (manager ? manager.status : noManager), [manager]);
   return useSyncExternalStore(subscribe, snapshot, snapshot);
 }

@@ -69,7 +69,7 @@ describe('npm run bench -- --quick', () => {
     expect(String(machine.os).length).toBeGreaterThan(0);
 
     const figures = object(report.figures, 'figures');
-    for (const name of ['connect', 'connectNoVerify', 'sequential', 'throughput', 'cpu', 'memory', 'reconnect', 'bundle']) {
+    for (const name of ['connect', 'connectNoVerify', 'sequential', 'throughput', 'cpu', 'memory', 'reconnect', 'bundle', 'manyCircles']) {
       expect(figures, `figure ${name}`).toHaveProperty(name);
     }
 
@@ -161,6 +161,25 @@ describe('npm run bench -- --quick', () => {
       expect(bundle.available).toBe(false);
       expect(String(bundle.reason).length).toBeGreaterThan(0);
     }
+
+    // 8. many circles in one process (information, no target): raw and the manager, every circle ready.
+    const many = object(figures.manyCircles, 'manyCircles');
+    const circles = positive(many.circles, 'manyCircles.circles');
+    expect(many.allReady).toBe(true);
+    expect(many.target).toBeNull();
+    for (const when of ['atStart', 'atEnd']) expect(object(many.loadAverage, 'manyCircles.loadAverage')[when]).toHaveLength(3);
+    for (const name of [RAW, OURS]) {
+      const r = object(object(many.results, 'manyCircles.results')[name], `manyCircles ${name}`);
+      expect(r.ready, `manyCircles ${name}: every circle ready`).toBe(circles);
+      positive(object(r.connectAllMs, `manyCircles ${name} connectAllMs`).median, `manyCircles ${name} connectAll`);
+      positive(r.cpuMsPerCircle, `manyCircles ${name} CPU per circle`);
+      positive(r.heapPerCircle, `manyCircles ${name} heap per circle`);
+      expect(r.rssPerCircle, `manyCircles ${name} rss`).toBeTypeOf('number');
+    }
+    const manyRatios = object(object(many.ratios, 'manyCircles.ratios')[OURS], 'manyCircles ratio');
+    positive(manyRatios.connectAllMs, 'manyCircles ratio connectAll');
+    positive(manyRatios.heapPerCircle, 'manyCircles ratio heap');
+    expect(output).toMatch(/Figure 8 is information, no target/);
 
     // Targets: each judged on a figure of this run (met or not is not this test's business).
     const targets = report.targets as unknown[];

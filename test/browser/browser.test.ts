@@ -16,6 +16,8 @@ import { type Browser, html, javascript, launchChromium, recordConsole, serveSta
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const circle = generateKeypair();
+/** A second circle of the same server, for the manager's React test. */
+const otherCircle = generateKeypair();
 
 let browser: Browser | undefined;
 let site: StaticServer | undefined;
@@ -27,7 +29,7 @@ async function startServer(port = 0): Promise<CircleServer> {
   // The port was just released by close(); retry briefly in case the kernel is slow to agree.
   for (let attempt = 0; ; attempt += 1) {
     try {
-      return await createCircleServer({ host: '127.0.0.1', port, circles: [circle.publicKeyCompressed] });
+      return await createCircleServer({ host: '127.0.0.1', port, circles: [circle.publicKeyCompressed, otherCircle.publicKeyCompressed] });
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 20) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100));
@@ -49,8 +51,9 @@ const reactPage = `<!doctype html>
 <title>circle-ws-client React test</title>
 <div id="root"></div>
 <script type="module">
-  import { mount } from '/react-app.js';
+  import { mount, mountManager } from '/react-app.js';
   window.mountReact = mount;
+  window.mountManager = mountManager;
 </script>`;
 
 beforeAll(async () => {
@@ -63,7 +66,7 @@ beforeAll(async () => {
       target: 'es2022',
     }),
     bundle({
-      entry: "export { mount } from './react-app.jsx';\n",
+      entry: "export { mount, mountManager } from './react-app.jsx';\n",
       resolveDir: HERE,
       jsx: 'automatic',
       minify: false,
@@ -256,6 +259,50 @@ describe('in Chromium', { timeout: 60_000 }, () => {
     const renders = await page.evaluate(() => (window as unknown as { reactTest: ReactTest }).reactTest.renders());
     expect(renders).toBeLessThan(40);
     await page.evaluate(() => (window as unknown as { reactTest: ReactTest }).reactTest.unmount());
+    expect(log.filter((line) => line.startsWith('[error]') || line.startsWith('[warning]') || line.startsWith('[pageerror]'))).toEqual([]);
+  });
+
+  it('useCircleWsManager renders two circles up to authenticated, the counts, then one circle removed', async () => {
+    const page = await browser!.context.newPage();
+    pages.add(page);
+    const log = recordConsole(page);
+    await page.goto(`${site!.url}/react.html`);
+    await page.waitForFunction(() => 'mountManager' in window, undefined, { timeout: 30_000 });
+    const [urlA, urlB] = [server!.urlFor(circle.publicKeyCompressed), server!.urlFor(otherCircle.publicKeyCompressed)];
+    await page.evaluate((urls) => (window as unknown as { mountManager(urls: string[]): void }).mountManager(urls), [urlA, urlB]);
+    const circleOf = (url: string) => `#manager li[data-url="${url}"]`;
+    await page.waitForSelector('#manager[data-state="idle"]', { timeout: 15_000 });
+    expect(await page.getAttribute(circleOf(urlA), 'data-status')).toBe('disconnected');
+    expect(await page.getAttribute(circleOf(urlB), 'data-status')).toBe('disconnected');
+    expect(await page.getAttribute('#manager .counts', 'data-disconnected')).toBe('2');
+    expect(await page.getAttribute('#manager .counts', 'data-authenticated')).toBe('0');
+
+    type ManagerTest = { connectAll(): Promise<string[]>; remove(url: string): Promise<void>; disconnectAll(): Promise<void>; renders(): number; unmount(): void };
+    expect(await page.evaluate(() => (window as unknown as { managerTest: ManagerTest }).managerTest.connectAll())).toEqual(['ok', 'ok']);
+    await page.waitForSelector('#manager[data-state="ready"]', { timeout: 15_000 });
+    expect(await page.getAttribute(circleOf(urlA), 'data-status')).toBe('authenticated');
+    expect(await page.getAttribute(circleOf(urlB), 'data-status')).toBe('authenticated');
+    expect(await page.getAttribute('#manager .counts', 'data-authenticated')).toBe('2');
+    expect(await page.getAttribute('#manager .counts', 'data-disconnected')).toBe('0');
+
+    // A removal: no client reports it (the manager stops listening to that client first).
+    await page.evaluate((url) => (window as unknown as { managerTest: ManagerTest }).managerTest.remove(url), urlB);
+    await page.waitForSelector('#manager .counts[data-circles="1"]', { timeout: 15_000 });
+    expect(await page.locator(circleOf(urlB)).count()).toBe(0);
+    expect(await page.getAttribute(circleOf(urlA), 'data-status')).toBe('authenticated');
+    expect(await page.getAttribute('#manager .counts', 'data-authenticated')).toBe('1');
+    expect(await page.getAttribute('#manager', 'data-state')).toBe('ready');
+
+    // The manager is idle again only after its last client's socket is gone: no client reports that either.
+    await page.evaluate(() => (window as unknown as { managerTest: ManagerTest }).managerTest.disconnectAll());
+    await page.waitForSelector('#manager[data-state="idle"]', { timeout: 15_000 });
+    expect(await page.getAttribute(circleOf(urlA), 'data-status')).toBe('disconnected');
+    // Without a manager: idle, no circle.
+    expect(await page.getAttribute('#no-manager', 'data-state')).toBe('idle');
+    expect(await page.getAttribute('#no-manager .counts', 'data-circles')).toBe('0');
+    // A render per change (twice in StrictMode), not a loop.
+    expect(await page.evaluate(() => (window as unknown as { managerTest: ManagerTest }).managerTest.renders())).toBeLessThan(80);
+    await page.evaluate(() => (window as unknown as { managerTest: ManagerTest }).managerTest.unmount());
     expect(log.filter((line) => line.startsWith('[error]') || line.startsWith('[warning]') || line.startsWith('[pageerror]'))).toEqual([]);
   });
 });

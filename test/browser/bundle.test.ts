@@ -100,11 +100,11 @@ describe('browser bundle', { timeout: 120_000 }, () => {
     expect(report.own.gzipped).toBeLessThanOrEqual(OWN_GZIP_BUDGET);
   });
 
-  it('the react entry takes React from the application, and only the status hook', async () => {
-    const result = await bundle({ entry: "export { useCircleWsStatus } from 'circle-ws-client/react';\n" });
+  it('the react entry takes React from the application, and only the hooks', async () => {
+    const result = await bundle({ entry: "export { useCircleWsStatus, useCircleWsManager } from 'circle-ws-client/react';\n" });
     const { inputs } = modulesOf(result);
     expect(inputs).toContain('dist/src/react/index.js');
-    // The hook imports only types from the client: no second copy of it, of xstate or of noble.
-    expect(inputs.filter((path) => path.includes('xstate') || path.includes('@noble') || path.includes('client/'))).toEqual([]);
+    // The hooks import only types from the client and the manager: no second copy of them, of xstate or of noble.
+    expect(inputs.filter((path) => path.includes('xstate') || path.includes('@noble') || path.includes('client/') || path.includes('manager'))).toEqual([]);
   });
 });
