@@ -39,8 +39,17 @@ export interface ManagerStatusSnapshot {
 
 /** Events of `manager.on(...)`. */
 export interface ManagerEvents {
-  /** A circle's client changed status. */
+  /** A circle's client changed status; `manager.status` already shows it. */
   status: (url: string, status: CircleWsStatus, previous: CircleWsStatus) => void;
+  /** `manager.status` changed (a circle's status, a circle added or removed, the manager's own state). */
+  change: (status: ManagerStatusSnapshot) => void;
+}
+
+/** A status change heard from a client, told to listeners once the chart has recorded it. */
+interface Heard {
+  readonly url: string;
+  readonly status: CircleWsStatus;
+  readonly previous: CircleWsStatus;
 }
 
 /** Options of `connectAll()` and `playAll()`. */
@@ -86,6 +95,10 @@ export class CircleWsManager implements AsyncDisposableLike {
   /** Clients removed but not yet gone: `remove()` and `disconnectAll()` wait for them. */
   readonly #leaving = new Set<Promise<void>>();
   #listeners: Set<ManagerEvents['status']> | undefined;
+  #changeListeners: Set<ManagerEvents['change']> | undefined;
+  /** Client changes not yet told: the chart records them after the action that caused them ends. */
+  #heard: Heard[] = [];
+  #told: ManagerStatusSnapshot | undefined;
   #status: ManagerStatusSnapshot | undefined;
   #statusOf: SnapshotFrom<CircleWsManagerMachine> | undefined;
 
@@ -117,7 +130,9 @@ export class CircleWsManager implements AsyncDisposableLike {
       input: { connect: options.connect, urls: [...this.#members.keys()] },
       ...(options.inspect ? { inspect: options.inspect } : {}),
     });
+    this.actor.subscribe(() => this.#tell());
     this.actor.start();
+    this.#told = this.status;
   }
 
   /** The circles' URLs, in the order added. */
@@ -229,16 +244,27 @@ export class CircleWsManager implements AsyncDisposableLike {
   }
 
   /**
-   * Listens to every circle's status changes; returns the function that stops listening.
+   * Listens to every circle's status changes (`status`), or to every change of `manager.status`
+   * (`change`: also a circle added or removed, and the manager's own state). Listeners run once
+   * `manager.status` shows the change. Returns the function that stops listening.
    * @example const off = manager.on('status', (url, status) => console.log(url, status));
    */
   on<E extends keyof ManagerEvents>(event: E, listener: ManagerEvents[E]): () => void {
-    if (event !== 'status') throw new InvalidArgumentError(`unknown event ${JSON.stringify(event)}: expected "status"`);
-    if (typeof listener !== 'function') throw new InvalidArgumentError('the status listener must be a function');
+    if (event !== 'status' && event !== 'change') {
+      throw new InvalidArgumentError(`unknown event ${JSON.stringify(event)}: expected "status" or "change"`);
+    }
+    if (typeof listener !== 'function') throw new InvalidArgumentError(`the ${event} listener must be a function`);
+    if (event === 'change') {
+      const changes = (this.#changeListeners ??= new Set());
+      changes.add(listener as ManagerEvents['change']);
+      return () => {
+        changes.delete(listener as ManagerEvents['change']);
+      };
+    }
     const listeners = (this.#listeners ??= new Set());
-    listeners.add(listener);
+    listeners.add(listener as ManagerEvents['status']);
     return () => {
-      listeners.delete(listener);
+      listeners.delete(listener as ManagerEvents['status']);
     };
   }
 
@@ -276,6 +302,7 @@ export class CircleWsManager implements AsyncDisposableLike {
 
   #onStatus(url: string, client: CircleWsClient, status: CircleWsStatus, previous: CircleWsStatus): void {
     const { attempt, retryDelayMs, lastFailure } = client.actor.getSnapshot().context;
+    if (this.#listeners) this.#heard.push({ url, status, previous });
     this.actor.send({
       type: 'circle.status',
       url,
@@ -284,12 +311,45 @@ export class CircleWsManager implements AsyncDisposableLike {
       retryDelayMs,
       lastFailure: lastFailure ? { code: lastFailure.code, message: lastFailure.message } : null,
     });
-    if (!this.#listeners) return;
-    for (const listener of [...this.#listeners]) {
+  }
+
+  /**
+   * Tells listeners what the chart has now recorded. A client's change can arrive while the chart
+   * is in the middle of an action (`connectAll()` starting the clients): the chart takes the event
+   * after that action, so listeners hear of it only once `manager.status` shows it.
+   */
+  #tell(): void {
+    const now = this.status;
+    if (this.#heard.length > 0) {
+      const circles = now.circles;
+      // In order, circle by circle: a change waits for the ones heard before it from the same circle.
+      const waiting = new Set<string>();
+      const ready: Heard[] = [];
+      const later: Heard[] = [];
+      for (const h of this.#heard) {
+        if (!waiting.has(h.url) && (!(h.url in circles) || circles[h.url]!.status === h.status)) ready.push(h);
+        else {
+          waiting.add(h.url);
+          later.push(h);
+        }
+      }
+      this.#heard = later;
+      for (const h of ready) this.#call(this.#listeners, (listener) => listener(h.url, h.status, h.previous));
+    }
+    if (now !== this.#told) {
+      this.#told = now;
+      this.#call(this.#changeListeners, (listener) => listener(now));
+    }
+  }
+
+  /** A listener's failure must not stop the others or the manager. */
+  #call<L>(listeners: Set<L> | undefined, run: (listener: L) => void): void {
+    if (!listeners) return;
+    for (const listener of [...listeners]) {
       try {
-        listener(url, status, previous);
+        run(listener);
       } catch {
-        // A listener's failure must not stop the others or the manager.
+        // ignored on purpose: see above
       }
     }
   }

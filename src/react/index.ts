@@ -63,13 +63,11 @@ export function useCircleWsStatus(client: StatusSource | null | undefined): Circ
 }
 
 /**
- * The part of a manager {@link useCircleWsManager} uses (structural, like {@link StatusSource}).
- * `actor` is optional: when there, the hook also hears the changes no client reports (a circle
- * added or removed, the end of `disconnectAll()`), which `on('status')` does not announce.
+ * The part of a manager {@link useCircleWsManager} uses (structural, like {@link StatusSource}):
+ * `status`, and `on('change')`, which fires on every change of it (a circle's status, a circle
+ * added or removed, the manager's own state).
  */
-export type ManagerStatusSource = Pick<CircleWsManager, 'status' | 'on'> & {
-  readonly actor?: { subscribe(listener: () => void): { unsubscribe(): void } };
-};
+export type ManagerStatusSource = Pick<CircleWsManager, 'status' | 'on'>;
 
 const noManager: ManagerStatusSnapshot = Object.freeze({
   state: 'idle',
@@ -100,13 +98,7 @@ export function useCircleWsManager(manager: ManagerStatusSource | null | undefin
   const subscribe = useCallback(
     (onChange: () => void) => {
       if (!manager) return subscribeToNothing();
-      const off = manager.on('status', () => onChange());
-      // Notified twice for a client's change is harmless: React compares the snapshots by identity.
-      const subscription = manager.actor?.subscribe(() => onChange());
-      return () => {
-        off();
-        subscription?.unsubscribe();
-      };
+      return manager.on('change', () => onChange());
     },
     [manager],
   );

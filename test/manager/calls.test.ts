@@ -110,3 +110,27 @@ it('remove() and disconnectAll() leave no timer, socket or listener behind', asy
   expect(manager.status.state).toBe('idle');
   expect(manager.status.counts.disconnected).toBe(1);
 });
+
+it("listeners run once manager.status shows the change; 'change' also hears additions, removals and the end of a stop", async () => {
+  const { manager, socket } = world();
+  const seen: string[] = [];
+  manager.on('status', (url, status, previous) => {
+    // What a listener reads agrees with what it was told.
+    seen.push(`${url} ${previous}→${status} (status says ${manager.status.circles[url]?.status ?? 'gone'})`);
+  });
+  const states: string[] = [];
+  manager.on('change', (status) => states.push(`${status.state} ${Object.keys(status.circles).length}`));
+
+  const connecting = manager.connectAll();
+  expect(seen).toEqual([`${a} disconnected→connecting (status says connecting)`, `${b} disconnected→connecting (status says connecting)`]);
+  socket(a).open();
+  socket(b).open();
+  await connecting;
+  expect(seen.slice(2)).toEqual([`${a} connecting→connected (status says connected)`, `${b} connecting→connected (status says connected)`]);
+  await manager.remove(b);
+  await manager.disconnectAll();
+  expect(states).toContain('converging 2');
+  expect(states).toContain('ready 2');
+  expect(states).toContain('ready 1'); // b removed
+  expect(states.at(-1)).toBe('idle 1');
+});
