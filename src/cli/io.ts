@@ -45,6 +45,16 @@ export function describeError(error: unknown): string {
   return `Error: ${String(error)}`;
 }
 
+/**
+ * Makes text safe for one tab-separated field: a backslash, newline, carriage return or tab
+ * becomes `\\`, `\n`, `\r` or `\t` (the escapes of PostgreSQL's text format and of
+ * "linear TSV"), so a multi-line script output stays on its circle's line.
+ * @example escapeField('a\tb\nc'); // 'a\\tb\\nc'
+ */
+export function escapeField(text: string): string {
+  return text.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
+}
+
 function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
