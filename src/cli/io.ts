@@ -8,7 +8,7 @@ import type { Logger, LogLevel } from '../logger.js';
 
 /** The process's streams and environment, passed in so commands never reach for globals. */
 export interface CliIo {
-  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   stderr: Writable & { isTTY?: boolean };
   stdin: Readable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;

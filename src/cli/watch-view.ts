@@ -57,21 +57,30 @@ export function overallState(circles: Readonly<Record<string, CircleState>>): Ex
 
 /**
  * The table's lines, one row per circle in `urls` order, then a summary line. `columns` (the
- * terminal's width) cuts each line shorter than it, so no line wraps.
- * @example tableLines(circles, urls, process.stdout.columns);
+ * terminal's width) cuts each line shorter than it, so no line wraps; `height` (its rows) drops
+ * the circles that do not fit, since lines scrolled off the top could not be moved up to and
+ * redrawn. Every circle still counts in the summary.
+ * @example tableLines(circles, urls, process.stdout.columns, process.stdout.rows);
  */
-export function tableLines(circles: Readonly<Record<string, CircleState>>, urls: readonly string[], columns?: number): string[] {
-  const rows: string[][] = [[...HEADER]];
+export function tableLines(circles: Readonly<Record<string, CircleState>>, urls: readonly string[], columns?: number, height?: number): string[] {
+  const table: string[][] = [[...HEADER]];
   let ready = 0;
   for (const url of urls) {
     const circle = circles[url];
     if (circle === undefined) continue;
     if (isReady(circle)) ready++;
-    rows.push([shortUrl(url), circle.status, String(circle.attempt), retryCell(circle), circle.lastFailure?.code ?? '-']);
+    table.push([shortUrl(url), circle.status, String(circle.attempt), retryCell(circle), circle.lastFailure?.code ?? '-']);
   }
-  const widths = HEADER.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
-  const lines = rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '));
-  lines.push(`${overallState(circles)}: ${ready} of ${rows.length - 1} circle${rows.length === 2 ? '' : 's'} ready`);
+  const total = table.length - 1;
+  // Header and summary always fit; the cursor rests on one more line below the table.
+  const room = height === undefined ? total : Math.max(0, height - 3);
+  const shown = table.slice(0, 1 + Math.min(total, room));
+  const widths = HEADER.map((_, column) => Math.max(...shown.map((row) => row[column]!.length)));
+  const lines = shown.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '));
+  const hidden = total - (shown.length - 1);
+  lines.push(
+    `${overallState(circles)}: ${ready} of ${total} circle${total === 1 ? '' : 's'} ready${hidden > 0 ? ` (${hidden} not shown: the terminal is too short)` : ''}`,
+  );
   return lines.map((line) => fit(line, columns));
 }
 

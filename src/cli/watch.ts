@@ -23,7 +23,7 @@ type View = (url: string) => void;
 function terminalView(circles: Readonly<Record<string, CircleState>>, urls: readonly string[], io: CliIo): View {
   let drawn = 0;
   const draw = (): void => {
-    const lines = tableLines(circles, urls, io.stdout.columns);
+    const lines = tableLines(circles, urls, io.stdout.columns, io.stdout.rows);
     io.stdout.write(redraw(lines, drawn));
     drawn = lines.length;
   };

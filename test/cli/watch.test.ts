@@ -102,6 +102,15 @@ describe('circle-ws watch, stdout not a terminal', { timeout: 60_000 }, () => {
     expect(exit.stderr).toBe('circle-ws watch: SIGTERM: disconnecting\n');
   });
 
+  it('--help documents the options and both outputs', async () => {
+    const { code, stdout } = await runCli(['watch', '--help']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Usage: circle-ws watch URL\.\.\. /);
+    for (const text of ['--until ready', '--for MS', '--key-file FILE', 'redrawn in place', 'TIME<TAB>URL<TAB>STATE<TAB>ATTEMPT<TAB>NEXT_RETRY_MS<TAB>LAST_FAILURE']) {
+      expect(stdout).toContain(text);
+    }
+  });
+
   it('refuses a bad --until, an argument that is not a URL and a bad --for (exit 2)', async () => {
     const [until, notUrl, forMs] = await Promise.all([
       runCli(['watch', a, '--until', 'done']),
@@ -146,6 +155,14 @@ describe('the watch table', () => {
     for (const line of lines) expect(line.length).toBeLessThan(40);
     expect(lines[1]).toBe('ws://127.0.0.1:8080/02aaaaaaaa…aaaa   …');
     expect(lines[3]).toBe('converging: 1 of 2 circles ready');
+  });
+
+  it('leaves out the circles a short terminal cannot show, and says so', () => {
+    const lines = tableLines(circles, [u1, u2], undefined, 4);
+    expect(lines).toHaveLength(3);
+    expect(lines[1]).toMatch(/^ws:\/\/127\.0\.0\.1:8080\/02aaaaaaaa…aaaa  authenticated/);
+    expect(lines[2]).toBe('converging: 1 of 2 circles ready (1 not shown: the terminal is too short)');
+    expect(tableLines(circles, [u1, u2], undefined, 5)).toHaveLength(4);
   });
 
   it('draws the first table plainly, then moves up over the lines drawn last time and clears below', () => {
