@@ -73,7 +73,8 @@ export function tableLines(circles: Readonly<Record<string, CircleState>>, urls:
   }
   const total = table.length - 1;
   // Header and summary always fit; the cursor rests on one more line below the table.
-  const room = height === undefined ? total : Math.max(0, height - 3);
+  // A terminal that reports no size (0 rows, as a pty nobody sized) is taken as tall enough.
+  const room = height === undefined || height <= 0 ? total : Math.max(0, height - 3);
   const shown = table.slice(0, 1 + Math.min(total, room));
   const widths = HEADER.map((_, column) => Math.max(...shown.map((row) => row[column]!.length)));
   const lines = shown.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '));

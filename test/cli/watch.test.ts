@@ -163,6 +163,7 @@ describe('the watch table', () => {
     expect(lines[1]).toMatch(/^ws:\/\/127\.0\.0\.1:8080\/02aaaaaaaa…aaaa  authenticated/);
     expect(lines[2]).toBe('converging: 1 of 2 circles ready (1 not shown: the terminal is too short)');
     expect(tableLines(circles, [u1, u2], undefined, 5)).toHaveLength(4);
+    expect(tableLines(circles, [u1, u2], 0, 0)).toHaveLength(4);
   });
 
   it('draws the first table plainly, then moves up over the lines drawn last time and clears below', () => {
