@@ -37,6 +37,26 @@ export type ParsedValues<O extends OptionsConfig> = ReturnType<
 export interface Parsed<O extends OptionsConfig> {
   values: ParsedValues<O>;
   positionals: string[];
+  /** For a command that takes several URLs, the URLs, in the order given; otherwise empty. */
+  urls: string[];
+  /** The arguments after the URLs (all of them for a command that takes no URL list). */
+  rest: string[];
+}
+
+// A scheme and `//`: what tells the next URL from a METHOD or a SCRIPT. No script or method name
+// starts that way, so `play URL URL '1 + 1'` needs no separator between URLs and script.
+const URL_LIKE = /^[A-Za-z][A-Za-z0-9+.-]*:\/\//;
+
+/**
+ * Splits the arguments of a command that takes several URLs: the first argument is always a URL
+ * (a malformed one is then reported as a URL), and so is each following one that starts with
+ * `scheme://`, up to the first that does not.
+ * @example splitUrls(['ws://a/02…', 'ws://b/03…', '1 + 1']); // { urls: [a, b], rest: ['1 + 1'] }
+ */
+export function splitUrls(positionals: readonly string[]): { urls: string[]; rest: string[] } {
+  let end = Math.min(1, positionals.length);
+  while (end < positionals.length && URL_LIKE.test(positionals[end] ?? '')) end++;
+  return { urls: positionals.slice(0, end), rest: positionals.slice(end) };
 }
 
 // Spellings someone might reach for to pass a key inline. Matched on the name only, before `=`.
@@ -106,6 +126,9 @@ export function refuseKeyLikeArguments(argv: readonly string[]): void {
   }
   const options: OptionsConfig = command ? OPTIONS[command] : {};
   const names: readonly string[] = command ? ARGUMENTS[command].names : [];
+  const manyUrls = command ? ARGUMENTS[command].manyUrls : false;
+  // While true, a URL-like argument is one more of the command's URLs, not its next argument.
+  let inUrls = manyUrls;
   // Options before the command (a mistake of its own) are still options, with values.
   const words = first.startsWith('-') ? argv : rest;
   let afterTerminator = false;
@@ -134,6 +157,11 @@ export function refuseKeyLikeArguments(argv: readonly string[]): void {
       }
       continue;
     }
+    if (inUrls && positional === 1 && URL_LIKE.test(arg)) {
+      if (looksLikePrivateKey(arg)) throw keyLikeRefused(`in place of a URL${afterTerminator ? ' (after --)' : ''}`);
+      continue;
+    }
+    if (positional >= 1) inUrls = false;
     const name = names[positional];
     positional++;
     if (looksLikePrivateKey(arg)) {
@@ -216,25 +244,31 @@ export function parseCommand<const C extends CommandName>(command: C, argv: stri
   refuseKeyLikeArguments([command, ...argv]);
   refuseOptionsAfterTerminator(command, argv);
   const options = OPTIONS[command];
-  let parsed: Parsed<(typeof OPTIONS)[C]>;
+  let parsed: Omit<Parsed<(typeof OPTIONS)[C]>, 'urls' | 'rest'>;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
     throw usageErrorFrom(error, command);
   }
-  const { names, required } = ARGUMENTS[command];
-  const count = parsed.positionals.length;
+  const { required, manyUrls } = ARGUMENTS[command];
+  const names: readonly string[] = ARGUMENTS[command].names;
+  const { urls, rest } = manyUrls ? splitUrls(parsed.positionals) : { urls: [], rest: parsed.positionals };
+  // The URLs count as one argument, so one URL reads exactly as before.
+  const count = manyUrls ? Math.min(1, urls.length) + rest.length : rest.length;
   if (count < required) {
-    throw new UsageError(`missing argument${required - count > 1 ? 's' : ''}: expected ${names.slice(0, required).join(' ')}, got ${count} argument${count === 1 ? '' : 's'}`);
+    const got = urls.length > 1 ? `${urls.length} URLs and nothing after them` : `${count} argument${count === 1 ? '' : 's'}`;
+    throw new UsageError(`missing argument${required - count > 1 ? 's' : ''}: expected ${names.slice(0, required).join(' ')}, got ${got}`);
   }
   if (count > names.length) {
     throw new UsageError(
       names.length === 0
         ? 'this command takes no arguments besides its options'
-        : `too many arguments: expected at most ${names.length} (${names.join(' ')}), got ${count} (quote a script or JSON that contains spaces)`,
+        : manyUrls && names.length === 1
+          ? `expected only URLs, got an argument that does not start with ws:// or wss:// after ${urls.length === 1 ? 'the URL' : 'the URLs'}`
+          : `too many arguments: expected at most ${names.length} (${names.join(' ')}), got ${count} (quote a script or JSON that contains spaces)`,
     );
   }
-  return parsed;
+  return { ...parsed, urls, rest };
 }
 
 /** A bad value, quoted when short; a long one might be a secret pasted in the wrong place. */

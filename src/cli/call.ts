@@ -6,6 +6,7 @@ import { type CircleWsClient, RpcError, RpcErrorCode } from '../index.js';
 import { parseCommand, parseMs, parseParams } from './args.js';
 import { type CliIo, describeError, EXIT } from './io.js';
 import { KEY_ENV } from './keys.js';
+import { runMany } from './many.js';
 import { buildClient, checkCircleUrl, type ClientOptionValues, privateKeyFrom } from './session.js';
 import { DEFAULTS } from './usage.js';
 
@@ -47,13 +48,15 @@ function reportFailure(io: CliIo, error: unknown, anonymous: boolean): number {
 }
 
 /**
- * Runs `call URL METHOD [JSON]`.
+ * Runs `call URL… METHOD [JSON]`; with several URLs, one line per circle (see `many.ts`).
  * @example await runCall(['ws://127.0.0.1:8080/02ab…', 'whoami'], io); // prints {"authenticated": …}
  */
 export async function runCall(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseCommand('call', argv);
-  const [url = '', method = '', json] = parsed.positionals;
+  const [method = '', json] = parsed.rest;
   const params = parseParams(json);
+  if (parsed.urls.length > 1) return runMany('call', parsed.urls, parsed.values, io, { kind: 'call', method, params });
+  const url = parsed.urls[0] ?? '';
   const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.call(method, params));
   if (!outcome.ok) return reportFailure(io, outcome.error, outcome.anonymous);
   // `undefined` cannot be a JSON-RPC result, but a null result must still print as JSON.
@@ -62,12 +65,14 @@ export async function runCall(argv: string[], io: CliIo): Promise<number> {
 }
 
 /**
- * Runs `play URL SCRIPT`.
+ * Runs `play URL… SCRIPT`; with several URLs, one line per circle (see `many.ts`).
  * @example await runPlay(['ws://127.0.0.1:8080/02ab…', 'let x = 10; x * 2'], io); // prints 20
  */
 export async function runPlay(argv: string[], io: CliIo): Promise<number> {
   const parsed = parseCommand('play', argv);
-  const [url = '', script = ''] = parsed.positionals;
+  const [script = ''] = parsed.rest;
+  if (parsed.urls.length > 1) return runMany('play', parsed.urls, parsed.values, io, { kind: 'play', script });
+  const url = parsed.urls[0] ?? '';
   const outcome = await withOneShotClient(url, parsed.values, io, (client) => client.play(script));
   if (!outcome.ok) return reportFailure(io, outcome.error, outcome.anonymous);
   io.stdout.write(outcome.value.endsWith('\n') ? outcome.value : `${outcome.value}\n`);

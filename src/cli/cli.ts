@@ -20,6 +20,7 @@ const commands: Record<CommandName, () => Promise<CommandRun>> = {
   connect: async () => (await import('./connect.js')).runConnect,
   call: async () => (await import('./call.js')).runCall,
   play: async () => (await import('./call.js')).runPlay,
+  watch: async () => (await import('./watch.js')).runWatch,
 };
 
 function isCommand(name: string | undefined): name is CommandName {

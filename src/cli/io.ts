@@ -8,7 +8,7 @@ import type { Logger, LogLevel } from '../logger.js';
 
 /** The process's streams and environment, passed in so commands never reach for globals. */
 export interface CliIo {
-  stdout: Writable & { isTTY?: boolean; columns?: number };
+  stdout: Writable & { isTTY?: boolean; columns?: number; rows?: number };
   stderr: Writable & { isTTY?: boolean };
   stdin: Readable & { isTTY?: boolean };
   env: NodeJS.ProcessEnv;
@@ -43,6 +43,16 @@ export function describeError(error: unknown): string {
     return `${error.name}${typeof code === 'string' ? ` ${code}` : ''}: ${error.message}`;
   }
   return `Error: ${String(error)}`;
+}
+
+/**
+ * Makes text safe for one tab-separated field: a backslash, newline, carriage return or tab
+ * becomes `\\`, `\n`, `\r` or `\t` (the escapes of PostgreSQL's text format and of
+ * "linear TSV"), so a multi-line script output stays on its circle's line.
+ * @example escapeField('a\tb\nc'); // 'a\\tb\\nc'
+ */
+export function escapeField(text: string): string {
+  return text.replace(/[\\\n\r\t]/g, (c) => (c === '\\' ? '\\\\' : c === '\n' ? '\\n' : c === '\r' ? '\\r' : '\\t'));
 }
 
 function truncate(text: string, max: number): string {

@@ -4,6 +4,7 @@
  */
 import {
   CircleWsClient,
+  CircleWsManager,
   type CircleWsStatus,
   InvalidArgumentError,
   type Logger,
@@ -96,6 +97,32 @@ export function buildClient(url: string, setup: ClientSetup): CircleWsClient {
       .withRequestTimeout(setup.timeoutMs);
     if (!setup.keepAlive) builder.withKeepAlive(false);
     if (setup.logger) builder.withLogger(setup.logger);
+    if (setup.privateKey !== null) builder.withKeypair(setup.privateKey);
+    return builder.build();
+  } catch (error) {
+    if (error instanceof InvalidArgumentError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * Builds a manager for `urls` (one client each, one identity), configured like {@link buildClient}.
+ * A malformed or repeated URL is the user's mistake: a {@link UsageError}, before any connection.
+ * @example const manager = buildManager([urlA, urlB], { privateKey: null, timeoutMs: 10_000, reconnect: {}, keepAlive: false });
+ */
+export function buildManager(urls: readonly string[], setup: ClientSetup): CircleWsManager {
+  for (const url of urls) checkCircleUrl(url);
+  try {
+    const builder = CircleWsManager.builder()
+      .withCircle(urls)
+      .withClient((client) => {
+        client
+          .withReconnect(setup.reconnect)
+          .withTimeouts({ connectMs: setup.timeoutMs, authMs: setup.timeoutMs })
+          .withRequestTimeout(setup.timeoutMs);
+        if (!setup.keepAlive) client.withKeepAlive(false);
+        if (setup.logger) client.withLogger(setup.logger);
+      });
     if (setup.privateKey !== null) builder.withKeypair(setup.privateKey);
     return builder.build();
   } catch (error) {

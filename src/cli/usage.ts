@@ -31,17 +31,23 @@ export const OPTIONS = {
   connect: clientOptions,
   call: clientOptions,
   play: clientOptions,
+  watch: { ...clientOptions, until: { type: 'string' }, for: { type: 'string' } },
 } as const satisfies Record<string, OptionsConfig>;
 
-/** Each command's arguments besides options, by name, and how many of them are required. */
+/**
+ * Each command's arguments besides options, by name, and how many of them are required. With
+ * `manyUrls`, the first argument and every one right after it that looks like a URL (`scheme://…`)
+ * are the URLs, counted as one argument: `play URL URL SCRIPT`.
+ */
 export const ARGUMENTS = {
-  demo: { names: [], required: 0 },
-  keygen: { names: [], required: 0 },
-  serve: { names: [], required: 0 },
-  connect: { names: ['URL'], required: 1 },
-  call: { names: ['URL', 'METHOD', 'JSON'], required: 2 },
-  play: { names: ['URL', 'SCRIPT'], required: 2 },
-} as const satisfies Record<keyof typeof OPTIONS, { names: readonly string[]; required: number }>;
+  demo: { names: [], required: 0, manyUrls: false },
+  keygen: { names: [], required: 0, manyUrls: false },
+  serve: { names: [], required: 0, manyUrls: false },
+  connect: { names: ['URL'], required: 1, manyUrls: false },
+  call: { names: ['URL', 'METHOD', 'JSON'], required: 2, manyUrls: true },
+  play: { names: ['URL', 'SCRIPT'], required: 2, manyUrls: true },
+  watch: { names: ['URL'], required: 1, manyUrls: true },
+} as const satisfies Record<keyof typeof OPTIONS, { names: readonly string[]; required: number; manyUrls: boolean }>;
 
 /** Defaults the help texts promise and the commands apply. */
 export const DEFAULTS = {
@@ -55,6 +61,16 @@ const keyHelp = `The private key comes from --key-file FILE or the CIRCLE_WS_KEY
 characters), never from an argument: an argument that looks like a key is refused. The file
 must be accessible by you only (chmod 600 FILE), as ssh requires, and at most 4096 bytes.
 Without a key the client connects anonymously.`;
+
+/** What `call` and `play` say about several URLs; `what` is the third field of an ok line. */
+function manyHelp(what: string): string {
+  return `With several URLs (each one after the first must start with ws:// or wss://), every circle
+is asked at once and one line per circle is printed, in the order given, with tab-separated fields:
+  URL<TAB>ok<TAB>${what}
+  URL<TAB>error<TAB>CODE: message
+A backslash, tab, newline or carriage return in a field is written \\\\, \\t, \\n or \\r. A circle
+that fails does not stop the others.`;
+}
 
 /** The help of each subcommand, by name. */
 export const USAGE = {
@@ -115,11 +131,13 @@ ${keyHelp}
 Exit status: 0 after quit, exit or end of input (Ctrl-D); 130 after Ctrl-C (SIGINT), 143 after
 SIGTERM; 1 when the first connection fails for good; 2 for a usage error.
 `,
-  call: `Usage: circle-ws call URL METHOD [JSON] [--key-file FILE] [--timeout MS]
-       circle-ws call URL [options] -- METHOD [JSON]
+  call: `Usage: circle-ws call URL... METHOD [JSON] [--key-file FILE] [--timeout MS]
+       circle-ws call URL... [options] -- METHOD [JSON]
 
 Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates if a key is given, calls METHOD with
 the named parameters JSON (a JSON object, default {}), prints the result as JSON and disconnects.
+
+${manyHelp('the result as one line of JSON')}
 
 Options:
   --key-file FILE          the private key to authenticate with (mode 0600)
@@ -135,13 +153,15 @@ Examples:
 
   (after --, every word is an argument, even one starting with '-'; options go before --)
 
-Exit status: 0 with the result on stdout; 1 with the error (class, code, message) on stderr;
-2 for a usage error.
+Exit status: 0 with the result on stdout; 1 with the error (class, code, message) on stderr
+(with several URLs: when any circle failed); 2 for a usage error.
 `,
-  play: `Usage: circle-ws play URL SCRIPT [--key-file FILE] [--timeout MS]
+  play: `Usage: circle-ws play URL... SCRIPT [--key-file FILE] [--timeout MS]
 
 Connects to URL (ws://HOST:PORT/CIRCLE_PK), authenticates, runs SCRIPT on the circle, prints
 its output and disconnects.
+
+${manyHelp('the output')}
 
 Options:
   --key-file FILE          the private key to authenticate with (mode 0600)
@@ -155,8 +175,36 @@ Example:
   CIRCLE_WS_KEY=… circle-ws play ws://127.0.0.1:8080/02ab… 'let x = 10; x * 2'
   (a script starting with '-' goes after --:  circle-ws play URL -- '-1 + 2'; options go before --)
 
-Exit status: 0 with the output on stdout; 1 with the error (class, code, message) on stderr;
-2 for a usage error.
+Exit status: 0 with the output on stdout; 1 with the error (class, code, message) on stderr
+(with several URLs: when any circle failed); 2 for a usage error.
+`,
+  watch: `Usage: circle-ws watch URL... [--key-file FILE] [--timeout MS] [--until ready] [--for MS]
+
+Connects to every circle (one client each, one identity) and shows each one's status as it
+changes: state, attempt, next retry (the delay while in backoff) and last failure. Clients keep
+alive and reconnect on their own. Runs until SIGINT (Ctrl-C) or SIGTERM, then disconnects.
+
+On a terminal the table is redrawn in place. Otherwise (a file, a pipe) each change is one line
+of tab-separated fields, stamped because a log is read later:
+  TIME<TAB>URL<TAB>STATE<TAB>ATTEMPT<TAB>NEXT_RETRY_MS<TAB>LAST_FAILURE
+(TIME is ISO 8601 UTC; NEXT_RETRY_MS is - unless in backoff; LAST_FAILURE is "CODE: message" or -)
+
+Options:
+  --key-file FILE          the private key to authenticate with (mode 0600)
+  --allow-open-key-file    use a key file that group or others can access (refused otherwise)
+  --timeout MS             deadline for opening the socket and each handshake step (default ${DEFAULTS.timeoutMs})
+  --until ready            exit once every circle is ready (authenticated, or connected without a key)
+  --for MS                 exit after MS milliseconds; with --until ready, the deadline for it
+  -h, --help               show this help
+
+${keyHelp}
+
+Example:
+  circle-ws watch ws://127.0.0.1:8080/02ab… ws://127.0.0.1:8081/03cd… --key-file circle.key
+
+Exit status: 0 after SIGINT or SIGTERM, after --for MS, or when every circle is ready with
+--until ready; 1 with --until ready when a circle failed for good (it will not retry) or --for
+ran out first; 2 for a usage error.
 `,
 } as const;
 
@@ -178,20 +226,22 @@ export const TOP_USAGE = `Usage: circle-ws <command> [options]
 A client and a reference server for Circle WebSocket JSON-RPC servers.
 
 Commands:
-  demo                    start a local server and show connect, authenticate, play, restart, reconnect
-  keygen [--out FILE]     make a new key pair (JSON on stdout, or the private key in a 0600 file)
-  serve [options]         run the reference server until SIGINT or SIGTERM
-  connect URL             open an interactive session (play, call, whoami, status, quit)
-  call URL METHOD [JSON]  make one JSON-RPC call and print its result as JSON
-  play URL SCRIPT         run one script on a circle and print its output
+  demo                         start a local server and show connect, authenticate, play, restart, reconnect
+  keygen [--out FILE]          make a new key pair (JSON on stdout, or the private key in a 0600 file)
+  serve [options]              run the reference server until SIGINT or SIGTERM
+  connect URL                  open an interactive session (play, call, whoami, status, quit)
+  call URL... METHOD [JSON]    make one JSON-RPC call (on each circle) and print its result as JSON
+  play URL... SCRIPT           run one script (on each circle) and print its output
+  watch URL...                 connect to circles and show their status as it changes
 
 Options:
-  -h, --help              show this help; "circle-ws COMMAND --help" shows a command's options
-  -V, --version           print the version
+  -h, --help                   show this help; "circle-ws COMMAND --help" shows a command's options
+  -V, --version                print the version
 
 URL is ws://HOST:PORT/CIRCLE_PK. The private key comes from --key-file FILE (mode 0600) or the
 CIRCLE_WS_KEY environment variable, never from an argument: other users can read process
 arguments.
 
-Exit status: 0 success, 1 failure, 2 usage error; connect exits 130 on Ctrl-C, 143 on SIGTERM.
+Exit status: 0 success, 1 failure (with several URLs: any circle's), 2 usage error; connect exits
+130 on Ctrl-C, 143 on SIGTERM; watch exits 0 on either.
 `;
