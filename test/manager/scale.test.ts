@@ -15,7 +15,8 @@ afterEach(async () => {
 });
 
 async function serve(keys: string[], port = 0): Promise<CircleServer> {
-  const server = await createCircleServer({ circles: keys, port, maxConnections: keys.length + 100 });
+  // A thousand handshakes at once on a loaded 2-core machine can take longer than the 30 s default.
+  const server = await createCircleServer({ circles: keys, port, maxConnections: keys.length + 100, handshakeTimeoutMs: 120_000 });
   cleanup.push(() => server.close());
   return server;
 }
@@ -61,11 +62,13 @@ it('1,000 circles in one process against one server all reach ready, and all dis
   const server = await serve(keys);
   const manager = CircleWsManager.builder()
     .withKeypair(generateKeypair().privateKey)
-    .withClient((b) => b.withKeepAlive(false))
+    // The deadlines are generous: the server checks a thousand signatures at once (a bench run on a
+    // loaded machine saw 433 of 1,000 handshakes pass the default 10 s).
+    .withClient((b) => b.withKeepAlive(false).withTimeouts({ connectMs: 120_000, authMs: 120_000 }))
     .withCircle(keys.map((k) => server.urlFor(k)))
     .build();
   cleanup.push(() => manager.disconnectAll());
-  const report = await manager.connectAll({ timeoutMs: 120_000 });
+  const report = await manager.connectAll({ timeoutMs: 180_000 });
   expect(Object.values(report).filter((r) => !r.ok)).toEqual([]);
   expect(manager.status.state).toBe('ready');
   expect(manager.status.counts.authenticated).toBe(1_000);
@@ -73,4 +76,4 @@ it('1,000 circles in one process against one server all reach ready, and all dis
   await manager.disconnectAll();
   for (let i = 0; i < 200 && server.connections > 0; i += 1) await new Promise((resolve) => setTimeout(resolve, 25));
   expect(server.connections).toBe(0);
-}, 240_000);
+}, 300_000);
