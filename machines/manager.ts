@@ -45,10 +45,21 @@ export interface ManagerInput {
   urls: readonly string[];
 }
 
+/** One circle in the chart's context: its URL and what its client last reported. */
+export interface CircleEntry extends CircleState {
+  readonly url: string;
+}
+
 export interface ManagerContext {
   connect: ConnectPolicy;
-  /** Per circle, by URL, in the order added. */
-  circles: Record<string, CircleState>;
+  /**
+   * The circles, in the order added. A list rather than a record keyed by URL: a status change
+   * copies the list (references only), where copying a record of a thousand keys cost more per
+   * change than everything else the manager does (`docs/performance.md`).
+   */
+  circles: readonly CircleEntry[];
+  /** Where each circle's URL is in `circles`. */
+  index: Readonly<Record<string, number>>;
   /** How many circles are in each status. */
   counts: Record<CircleWsStatus, number>;
 }
@@ -67,16 +78,32 @@ export type ManagerEvent =
   /** A client's status changed (or its attempt, delay or failure with it). */
   | ({ type: 'circle.status'; url: string } & CircleState);
 
-const readyStatuses: ReadonlySet<CircleWsStatus> = new Set(['authenticated', 'connected']);
 
 function emptyCounts(): Record<CircleWsStatus, number> {
   return Object.fromEntries(circleStatuses.map((s) => [s, 0])) as Record<CircleWsStatus, number>;
 }
 
-function countsOf(circles: Record<string, CircleState>): Record<CircleWsStatus, number> {
+function countsOf(circles: readonly CircleEntry[]): Record<CircleWsStatus, number> {
   const counts = emptyCounts();
-  for (const url in circles) counts[circles[url]!.status] += 1;
+  for (const circle of circles) counts[circle.status] += 1;
   return counts;
+}
+
+function indexOf(circles: readonly CircleEntry[]): Record<string, number> {
+  const index: Record<string, number> = {};
+  circles.forEach((circle, i) => (index[circle.url] = i));
+  return index;
+}
+
+/** The context after one circle's entry changed: the list copied, the counts adjusted by difference. */
+function withEntry(context: ManagerContext, i: number, entry: CircleEntry): Partial<ManagerContext> {
+  const circles = context.circles.slice();
+  const before = circles[i]!.status;
+  circles[i] = entry;
+  if (before === entry.status) return { circles };
+  const counts = { ...context.counts, [before]: context.counts[before] - 1 };
+  counts[entry.status] += 1;
+  return { circles, counts };
 }
 
 /** A client in these statuses is not trying to connect: `connect` starts it again. */
@@ -116,66 +143,61 @@ export const circleWsManagerMachine = setup({
       throw new Error(notProvided('releaseCircle'));
     },
     addCircle: assign(({ context }, { url }: { url: string }) => {
-      if (url in context.circles) return {};
-      const circles = { ...context.circles, [url]: { ...disconnectedCircle } };
-      return { circles, counts: countsOf(circles) };
+      if (url in context.index) return {};
+      const circles = [...context.circles, { url, ...disconnectedCircle }];
+      return { circles, index: { ...context.index, [url]: circles.length - 1 }, counts: countsOf(circles) };
     }),
     forgetCircle: assign(({ context }, { url }: { url: string }) => {
-      const { [url]: _gone, ...circles } = context.circles;
-      return { circles, counts: countsOf(circles) };
+      const circles = context.circles.filter((circle) => circle.url !== url);
+      return { circles, index: indexOf(circles), counts: countsOf(circles) };
     }),
     /** The chart asked these clients to connect: it counts them as connecting before they say so. */
     markEveryStarting: assign(({ context }) => {
-      const circles = { ...context.circles };
-      for (const url in circles) if (startable(circles[url]!.status)) circles[url] = { ...circles[url]!, status: 'connecting' };
+      const circles = context.circles.map((circle) => (startable(circle.status) ? { ...circle, status: 'connecting' as const } : circle));
       return { circles, counts: countsOf(circles) };
     }),
     markStarting: assign(({ context }, { url }: { url: string }) => {
-      const circle = context.circles[url];
-      if (!circle || !startable(circle.status)) return {};
-      const circles = { ...context.circles, [url]: { ...circle, status: 'connecting' as const } };
-      return { circles, counts: countsOf(circles) };
+      const i = context.index[url];
+      const circle = i === undefined ? undefined : context.circles[i];
+      if (i === undefined || !circle || !startable(circle.status)) return {};
+      return withEntry(context, i, { ...circle, status: 'connecting' });
     }),
     /** The chart asked every client to stop: it counts them as disconnected at once. */
     markEveryStopped: assign(({ context }) => {
-      const circles: Record<string, CircleState> = {};
-      for (const url in context.circles) circles[url] = { ...context.circles[url]!, status: 'disconnected' };
+      const circles = context.circles.map((circle) => ({ ...circle, status: 'disconnected' as const }));
       return { circles, counts: countsOf(circles) };
     }),
-    recordStatus: assign(({ context }, state: { url: string } & CircleState) => {
+    recordStatus: assign(({ context }, entry: CircleEntry) => {
+      const i = context.index[entry.url];
       // A late report from a client already removed is not a circle of this manager any more.
-      if (!(state.url in context.circles)) return {};
-      const { url, ...circle } = state;
-      const circles = { ...context.circles, [url]: circle };
-      const before = context.circles[url]!.status;
-      if (before === circle.status) return { circles };
-      // Counted by difference: a thousand circles each reporting a few changes stay cheap.
-      const counts = { ...context.counts, [before]: context.counts[before] - 1 };
-      counts[circle.status] += 1;
-      return { circles, counts };
+      if (i === undefined) return {};
+      return withEntry(context, i, entry);
     }),
   },
   guards: {
     connectsEagerly: ({ context }) => context.connect === 'eager',
     /** The lazy policy, and a circle of this manager. */
-    startsOnCall: ({ context }, { url }: { url: string }) => context.connect === 'lazy' && url in context.circles,
-    isKnown: ({ context }, { url }: { url: string }) => url in context.circles,
-    everyCircleReady: ({ context }) => {
-      const urls = Object.keys(context.circles);
-      return urls.length > 0 && urls.every((url) => readyStatuses.has(context.circles[url]!.status));
-    },
+    startsOnCall: ({ context }, { url }: { url: string }) => context.connect === 'lazy' && url in context.index,
+    isKnown: ({ context }, { url }: { url: string }) => url in context.index,
+    everyCircleReady: ({ context }) =>
+      context.circles.length > 0 && context.counts.authenticated + context.counts.connected === context.circles.length,
     aCircleFailed: ({ context }) => context.counts.failed > 0,
   },
 }).createMachine({
   id: 'circleWsManager',
   context: ({ input }) => {
-    const circles: Record<string, CircleState> = {};
-    for (const url of input.urls) circles[url] = { ...disconnectedCircle };
-    return { connect: input.connect, circles, counts: countsOf(circles) };
+    const circles: CircleEntry[] = [];
+    for (const url of input.urls) if (!circles.some((c) => c.url === url)) circles.push({ url, ...disconnectedCircle });
+    return { connect: input.connect, circles, index: indexOf(circles), counts: countsOf(circles) };
   },
   initial: 'idle',
   on: {
-    'circle.status': { actions: { type: 'recordStatus', params: ({ event }) => event } },
+    'circle.status': {
+      actions: {
+        type: 'recordStatus',
+        params: ({ event }) => ({ url: event.url, status: event.status, attempt: event.attempt, retryDelayMs: event.retryDelayMs, lastFailure: event.lastFailure }),
+      },
+    },
     'circle.added': { actions: { type: 'addCircle', params: ({ event }) => ({ url: event.url }) } },
     'circle.removed': {
       guard: { type: 'isKnown', params: ({ event }) => ({ url: event.url }) },

@@ -28,6 +28,7 @@ export {
   circleWsManagerMachine,
   managerStatusOf,
   circleStatuses,
+  type CircleEntry,
   type CircleState,
   type CircleWsManagerMachine,
   type ConnectPolicy,

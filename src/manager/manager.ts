@@ -6,6 +6,7 @@
 import { type Actor, createActor, fromPromise, type SnapshotFrom, waitFor } from 'xstate';
 import type { CircleWsStatus } from '../../machines/connection.js';
 import {
+  type CircleEntry,
   type CircleState,
   circleWsManagerMachine,
   type CircleWsManagerMachine,
@@ -78,6 +79,13 @@ function settle<T>(promise: Promise<T>): Promise<CircleResult<T>> {
 
 const ignore = (): void => {};
 
+/** The chart's list of circles as a record by URL, frozen, in the order added. */
+function recordOf(circles: readonly CircleEntry[]): Readonly<Record<string, CircleState>> {
+  const byUrl: Record<string, CircleState> = {};
+  for (const { url, ...circle } of circles) byUrl[url] = circle;
+  return Object.freeze(byUrl);
+}
+
 /**
  * Many circles at once, one identity. Build it with {@link CircleWsManager.builder}.
  * @example
@@ -101,6 +109,8 @@ export class CircleWsManager implements AsyncDisposableLike {
   #told: ManagerStatusSnapshot | undefined;
   #status: ManagerStatusSnapshot | undefined;
   #statusOf: SnapshotFrom<CircleWsManagerMachine> | undefined;
+  /** The chart's list the current `#status.circles` was made from. */
+  #statusCircles: readonly CircleEntry[] | undefined;
 
   /**
    * Starts a manager's builder.
@@ -132,7 +142,6 @@ export class CircleWsManager implements AsyncDisposableLike {
     });
     this.actor.subscribe(() => this.#tell());
     this.actor.start();
-    this.#told = this.status;
   }
 
   /** The circles' URLs, in the order added. */
@@ -148,8 +157,10 @@ export class CircleWsManager implements AsyncDisposableLike {
       const state = managerStatusOf(snapshot);
       // A new object only when something an application can see changed (useSyncExternalStore compares by identity).
       const old = this.#status;
-      if (old === undefined || old.state !== state || old.circles !== circles || old.counts !== counts) {
-        this.#status = Object.freeze({ state, circles, counts });
+      if (old === undefined || old.state !== state || this.#statusCircles !== circles || old.counts !== counts) {
+        const byUrl = this.#statusCircles === circles && old ? old.circles : recordOf(circles);
+        this.#status = Object.freeze({ state, circles: byUrl, counts });
+        this.#statusCircles = circles;
       }
       this.#statusOf = snapshot;
     }
@@ -319,15 +330,15 @@ export class CircleWsManager implements AsyncDisposableLike {
    * after that action, so listeners hear of it only once `manager.status` shows it.
    */
   #tell(): void {
-    const now = this.status;
     if (this.#heard.length > 0) {
-      const circles = now.circles;
+      const { circles, index } = this.actor.getSnapshot().context;
       // In order, circle by circle: a change waits for the ones heard before it from the same circle.
       const waiting = new Set<string>();
       const ready: Heard[] = [];
       const later: Heard[] = [];
       for (const h of this.#heard) {
-        if (!waiting.has(h.url) && (!(h.url in circles) || circles[h.url]!.status === h.status)) ready.push(h);
+        const i = index[h.url];
+        if (!waiting.has(h.url) && (i === undefined || circles[i]!.status === h.status)) ready.push(h);
         else {
           waiting.add(h.url);
           later.push(h);
@@ -336,6 +347,9 @@ export class CircleWsManager implements AsyncDisposableLike {
       this.#heard = later;
       for (const h of ready) this.#call(this.#listeners, (listener) => listener(h.url, h.status, h.previous));
     }
+    // Read only when someone listens: making the per-URL record costs a pass over every circle.
+    if (!this.#changeListeners || this.#changeListeners.size === 0) return;
+    const now = this.status;
     if (now !== this.#told) {
       this.#told = now;
       this.#call(this.#changeListeners, (listener) => listener(now));

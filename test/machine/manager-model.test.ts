@@ -37,11 +37,9 @@ function status(url: string, to: CircleWsStatus): ManagerEvent {
 function eventsIn(s: Snapshot): ManagerEvent[] {
   // While stopping only the stop's end can come: the application waits for disconnectAll().
   if (s.matches('stopping')) return [{ type: 'xstate.done.actor.disconnectClients' } as unknown as ManagerEvent];
-  const circles = s.context.circles;
   const events: ManagerEvent[] = [{ type: 'connect' }, { type: 'disconnect' }];
-  events.push(b in circles ? { type: 'circle.removed', url: b } : { type: 'circle.added', url: b });
-  for (const url in circles) {
-    const now = circles[url]!.status;
+  events.push(b in s.context.index ? { type: 'circle.removed', url: b } : { type: 'circle.added', url: b });
+  for (const { url, status: now } of s.context.circles) {
     // The facade asks for a circle only when its client is disconnected.
     if (now === 'disconnected') events.push({ type: 'circle.needed', url });
     for (const to of nextStatuses[now] ?? []) events.push(status(url, to));
@@ -50,7 +48,7 @@ function eventsIn(s: Snapshot): ManagerEvent[] {
 }
 
 const serialize = (s: Snapshot): string =>
-  JSON.stringify([s.value, Object.entries(s.context.circles).map(([url, c]) => [url, c.status])]);
+  JSON.stringify([s.value, s.context.circles.map((c) => [c.url, c.status])]);
 
 function traversal(connect: ConnectPolicy) {
   return {
@@ -143,13 +141,15 @@ const ready: ReadonlySet<CircleWsStatus> = new Set(['authenticated', 'connected'
 function check(world: World, expected: Snapshot): void {
   const real = world.manager.actor.getSnapshot();
   expect(real.value).toEqual(expected.value);
-  const urls = Object.keys(expected.context.circles);
+  const urls = expected.context.circles.map((c) => c.url);
   expect(world.manager.urls).toEqual(urls);
-  for (const url of urls) {
-    const predicted = expected.context.circles[url]!.status;
+  expect(real.context.circles.map((c) => c.url)).toEqual(urls);
+  for (const { url, status: predicted } of expected.context.circles) {
     expect(world.manager.client(url).status, url).toBe(predicted);
-    expect(real.context.circles[url]?.status, url).toBe(predicted);
+    expect(world.manager.status.circles[url]?.status, url).toBe(predicted);
   }
+  // The index points at each circle's entry.
+  real.context.circles.forEach((c, i) => expect(real.context.index[c.url]).toBe(i));
   // By hand: counts are the statuses counted; the states mean what the docs say they mean.
   const statuses = urls.map((url) => world.manager.client(url).status);
   const counted: Partial<Record<CircleWsStatus, number>> = {};
