@@ -13,7 +13,7 @@ export {
   type ConnectOptions,
   type Notification,
 } from './client/client.js';
-export { type Clock, type Inspect, type Timeouts, systemClock } from './client/options.js';
+export { type Clock, type Inspect, type SignerOptions, type Timeouts, systemClock } from './client/options.js';
 export {
   circleWsMachine,
   statusOf,
@@ -30,6 +30,7 @@ export {
   type FailureCode,
   type KeepAlivePolicy,
   type ReconnectPolicy,
+  type ResignPolicy,
   type SocketEvent,
 } from '../machines/connection.js';
 export * from './auth/crypto.js';
