@@ -35,6 +35,7 @@ export {
 } from '../machines/connection.js';
 export * from './auth/crypto.js';
 export { adoptSigner } from './auth/external-signer.js';
+export { eip1193IdentityMessage, eip1193Signer, type Eip1193Provider } from './auth/eip1193.js';
 export { defaultNonceRule, maxNonceLength, type NonceRule } from './auth/nonce-rule.js';
 export * from './errors.js';
 export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logger.js';
