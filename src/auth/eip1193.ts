@@ -44,19 +44,13 @@ const USER_REJECTED = 4001;
  * const client = CircleWsClient.builder(url).withSigner(await eip1193Signer(window.ethereum, account)).build();
  */
 export async function eip1193Signer(provider: Eip1193Provider, address: string): Promise<Signer> {
-  if (typeof provider !== 'object' || provider === null || typeof provider.request !== 'function') {
-    throw new InvalidArgumentError(
-      `eip1193Signer takes an EIP-1193 provider, an object with a request({ method, params }) function such as window.ethereum; got ${describe(provider)}`,
-    );
-  }
-  if (typeof address !== 'string') {
-    throw new InvalidArgumentError(`eip1193Signer takes the account's address as a string (0x and 40 hexadecimal characters), got ${describe(address)}`);
+  if (typeof provider?.request !== 'function') {
+    throw new InvalidArgumentError(`eip1193Signer takes an EIP-1193 provider with a request() function (such as window.ethereum), got ${describe(provider)}`);
   }
   // The text is not shown: whatever was passed by mistake (a private key?) stays out of the message.
-  if (!ADDRESS.test(address)) {
-    throw new InvalidArgumentError(
-      `eip1193Signer takes the account's address as 0x followed by 40 hexadecimal characters, got a string of ${address.length} characters that is not one`,
-    );
+  if (typeof address !== 'string' || !ADDRESS.test(address)) {
+    const got = typeof address === 'string' ? `${address.length} characters that are not that` : describe(address);
+    throw new InvalidArgumentError(`eip1193Signer takes the account's address, 0x and 40 hexadecimal characters, got ${got}`);
   }
   const account = address.toLowerCase();
   const signature = await personalSign(provider, eip1193IdentityMessage, account, 'the message that shares your public key');
@@ -65,20 +59,19 @@ export async function eip1193Signer(provider: Eip1193Provider, address: string):
   if (signedBy !== account) {
     throw new AuthError(
       'SIGNING_FAILED',
-      `the wallet signed with the account ${signedBy}, not ${account}: select that account in the wallet, or pass the address it uses`,
+      `the wallet signed with the account ${signedBy}, not ${account}: select that account in the wallet`,
     );
   }
   return Object.freeze({
     publicKey,
     async sign(nonce: string): Promise<string> {
-      if (typeof nonce !== 'string') throw new InvalidArgumentError(`nonce must be a string, got ${describe(nonce)}`);
       const signed = await personalSign(provider, nonce, account, 'the nonce');
       // Checked here, where the cause is known, rather than left to the server as a refusal: the
       // user may have switched accounts, or the wallet signed the hex as text.
       if (!verifySignature(nonce, signed, publicKey)) {
         throw new AuthError(
           'SIGNING_FAILED',
-          `the wallet's signature of the nonce is not by the account ${account} (another account is selected, or the wallet signed the message as text instead of bytes)`,
+          `the wallet's signature of the nonce is not by ${account}: another account is selected, or the wallet signed the hex as text`,
         );
       }
       return signed;
@@ -120,9 +113,8 @@ function normalizeSignature(result: unknown): string {
     throw new AuthError('SIGNING_FAILED', `the wallet's signature must be 65 bytes (130 hexadecimal characters), got ${hex.length} characters`);
   }
   const v = Number.parseInt(hex.slice(128), 16);
-  if (v === 0 || v === 1) return hex.slice(0, 128).toLowerCase() + (v + 27).toString(16);
-  if (v === 27 || v === 28) return hex.toLowerCase();
-  throw new AuthError('SIGNING_FAILED', `the wallet's signature has v = ${v}; a personal-message signature has 27, 28, 0 or 1`);
+  if (v === 0 || v === 1 || v === 27 || v === 28) return hex.slice(0, 128).toLowerCase() + ((v % 27) + 27).toString(16);
+  throw new AuthError('SIGNING_FAILED', `the wallet's signature has v = ${v}, not 27, 28, 0 or 1`);
 }
 
 /** The Ethereum address of an uncompressed public key: the last 20 bytes of Keccak-256 of X ‖ Y. */
@@ -132,7 +124,5 @@ function addressOf(publicKeyHex: string): string {
 }
 
 function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  return `a value of type ${typeof value}`;
+  return value === null ? 'null' : typeof value;
 }

@@ -99,11 +99,9 @@ export abstract class ClientBuilderBase {
    * @example builder.withSigner(await eip1193Signer(window.ethereum, account))
    */
   withSigner(signer: Signer, options: SignerOptions = {}): this {
-    if (typeof options !== 'object' || options === null) throw new InvalidArgumentError("withSigner's options must be an object such as { resign: 'onConnect' }");
-    const resign: unknown = options.resign ?? 'onConnect';
+    const resign: unknown = options?.resign ?? 'onConnect';
     if (resign !== 'onConnect' && resign !== 'automatic') {
-      const got = typeof resign === 'string' ? JSON.stringify(resign.slice(0, 40)) : `a value of type ${typeof resign}`;
-      throw new InvalidArgumentError(`withSigner's resign option must be 'onConnect' or 'automatic', got ${got}`);
+      throw new InvalidArgumentError(`withSigner's resign option must be 'onConnect' or 'automatic', got ${typeof resign === 'string' ? JSON.stringify(resign.slice(0, 40)) : typeof resign}`);
     }
     this.#signer = adoptSigner(signer);
     this.#privateKey = null;
@@ -168,7 +166,6 @@ export abstract class ClientBuilderBase {
    * @example builder.withTimeouts({ connectMs: 3_000, signMs: 60_000 })
    */
   withTimeouts(timeouts: Partial<Omit<Timeouts, 'requestMs'>>): this {
-    if (typeof timeouts !== 'object' || timeouts === null) throw new InvalidArgumentError('withTimeouts takes { connectMs?, authMs?, signMs? }');
     if (timeouts.connectMs !== undefined) this.#timeouts.connectMs = checkMs('connectMs', timeouts.connectMs);
     if (timeouts.authMs !== undefined) this.#timeouts.authMs = checkMs('authMs', timeouts.authMs);
     if (timeouts.signMs !== undefined) this.#signMs = checkMs('signMs', timeouts.signMs);

@@ -111,7 +111,6 @@ describe('the signing deadline', () => {
     expect(() => b.withTimeouts({ signMs: 0 })).toThrow('signMs must be a positive finite number of milliseconds, got 0');
     expect(() => b.withTimeouts({ signMs: Number.NaN })).toThrow('signMs must be a positive finite number of milliseconds, got NaN');
     expect(() => b.withTimeouts({ signMs: 2 ** 31 })).toThrow('signMs must be at most 2147483647 ms, got 2147483648');
-    expect(() => b.withTimeouts(null as never)).toThrow('withTimeouts takes { connectMs?, authMs?, signMs? }');
   });
 });
 
@@ -250,7 +249,6 @@ describe('re-prompting', () => {
     const { signer } = promptingSigner();
     const b = CircleWsClient.builder('ws://fake/circle');
     expect(() => b.withSigner(signer, { resign: 'sometimes' as never })).toThrow("withSigner's resign option must be 'onConnect' or 'automatic', got \"sometimes\"");
-    expect(() => b.withSigner(signer, { resign: 1 as never })).toThrow("withSigner's resign option must be 'onConnect' or 'automatic', got a value of type number");
-    expect(() => b.withSigner(signer, null as never)).toThrow("withSigner's options must be an object such as { resign: 'onConnect' }");
+    expect(() => b.withSigner(signer, { resign: 1 as never })).toThrow("withSigner's resign option must be 'onConnect' or 'automatic', got number");
   });
 });
