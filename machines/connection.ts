@@ -22,6 +22,15 @@ export interface KeepAlivePolicy {
   timeoutMs: number;
 }
 
+/**
+ * When the client may ask its signer for a new signature by itself:
+ * - `'automatic'`: whenever a new socket needs one (a key held in-process signs without asking anyone);
+ * - `'onConnect'`: at most once per `connect` event, so a wallet never prompts unless the
+ *   application asked to connect. After a drop that would need a new signature the machine stops
+ *   in `disconnected` (the failure kept) instead of reconnecting.
+ */
+export type ResignPolicy = 'onConnect' | 'automatic';
+
 /** Plain data the machine starts from (all of it is visible to an inspector). */
 export interface CircleWsInput {
   url: string;
@@ -33,8 +42,12 @@ export interface CircleWsInput {
   keepAlive: KeepAlivePolicy | null;
   /** How long a socket may take to open. */
   connectTimeoutMs: number;
-  /** How long each handshake step (nonce, signature, authenticate) may take. */
+  /** How long each handshake step (nonce, authenticate) may take. */
   authTimeoutMs: number;
+  /** How long the signer may take to sign a nonce (a wallet prompt waits for a person). Default: `authTimeoutMs`. */
+  signTimeoutMs?: number;
+  /** When the signer may be asked again (see {@link ResignPolicy}). Default: `'automatic'`. */
+  resign?: ResignPolicy;
   /** How long a session must stay ready before the attempt counter resets. */
   stableAfterMs: number;
   /**
@@ -65,6 +78,10 @@ export interface CircleWsContext {
   keepAlive: KeepAlivePolicy | null;
   connectTimeoutMs: number;
   authTimeoutMs: number;
+  signTimeoutMs: number;
+  resign: ResignPolicy;
+  /** The signer signed since the last `connect` event (a flag only: the signature stays with the facade). */
+  signedThisConnect: boolean;
   stableAfterMs: number;
   /** Reconnection attempts in a row since the last stable session. */
   attempt: number;
@@ -153,7 +170,21 @@ function messageOf(error: unknown): string {
  * Failures of the handshake that a retry cannot fix: the server said no, or (`NONCE_REJECTED`) it
  * sent something that is not a nonce, which a hostile server would only send again.
  */
-const refusalCodes: ReadonlySet<FailureCode> = new Set<FailureCode>(['AUTH_REFUSED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'NONCE_REJECTED', 'SIGNING_FAILED', 'INVALID_KEY']);
+const refusalCodes: ReadonlySet<FailureCode> = new Set<FailureCode>([
+  'AUTH_REFUSED',
+  'NONCE_EXPIRED',
+  'NONCE_REFUSED',
+  'NONCE_REJECTED',
+  'SIGNING_FAILED',
+  // The person at the wallet said no: asking again by ourselves would be a loop of prompts.
+  'SIGNING_DECLINED',
+  'INVALID_KEY',
+]);
+
+/** Whether the signer may be asked for another signature without a new `connect` event. */
+function mayResign(context: CircleWsContext): boolean {
+  return context.resign === 'automatic' || !context.signedThisConnect;
+}
 
 /**
  * The ready part of a session, shared by `authenticated` and `connected`: both stay states of
@@ -249,6 +280,8 @@ export const circleWsMachine = setup({
     }),
     resetAttempts: assign({ attempt: 0 }),
     resetNonceRetries: assign({ nonceRetries: 0 }),
+    noteSigned: assign({ signedThisConnect: true }),
+    forgetSigned: assign({ signedThisConnect: false }),
     countNonceRetry: assign({ nonceRetries: ({ context }) => context.nonceRetries + 1 }),
     forgetFailure: assign({ lastFailure: null, lastClose: null }),
     stabilise: assign({ attempt: 0, lastFailure: null }),
@@ -299,7 +332,10 @@ export const circleWsMachine = setup({
       event.type === 'socket.closed' && (event.code === 1008 || isTerminalStatus(event.status)),
     errorIsRefusal: (_, { error }: HandshakeError) => refusalCodes.has(failureCodeOf(error)),
     /** The nonce expired before the signature reached the server (a slow signer): worth one fresh nonce. */
-    nonceExpiredOnce: ({ context }, { error }: HandshakeError) => failureCodeOf(error) === 'NONCE_EXPIRED' && context.nonceRetries < 1,
+    nonceExpiredOnce: ({ context }, { error }: HandshakeError) =>
+      failureCodeOf(error) === 'NONCE_EXPIRED' && context.nonceRetries < 1 && mayResign(context),
+    /** Another attempt would ask the signer again, and it may be asked only once per `connect` (`resign: 'onConnect'`). */
+    resignWaitsForConnect: ({ context }) => !mayResign(context),
     reconnectIsOff: ({ context }) => context.reconnect === null,
     attemptsExhausted: ({ context }) =>
       context.reconnect !== null && context.attempt > context.reconnect.maxAttempts,
@@ -312,6 +348,7 @@ export const circleWsMachine = setup({
     reconnectDelay: ({ context }) => context.retryDelayMs,
     connectTimeout: ({ context }) => context.connectTimeoutMs,
     authTimeout: ({ context }) => context.authTimeoutMs,
+    signTimeout: ({ context }) => context.signTimeoutMs,
     /** Injected with the time left until the link has been quiet for a whole interval. */
     keepAliveInterval: ({ context }) => context.keepAlive?.intervalMs ?? 0,
     keepAliveTimeout: ({ context }) => context.keepAlive?.timeoutMs ?? 0,
@@ -329,6 +366,9 @@ export const circleWsMachine = setup({
     keepAlive: input.keepAlive,
     connectTimeoutMs: input.connectTimeoutMs,
     authTimeoutMs: input.authTimeoutMs,
+    signTimeoutMs: input.signTimeoutMs ?? input.authTimeoutMs,
+    resign: input.resign ?? 'automatic',
+    signedThisConnect: false,
     stableAfterMs: input.stableAfterMs,
     attempt: 0,
     retryDelayMs: 0,
@@ -340,7 +380,7 @@ export const circleWsMachine = setup({
   states: {
     // Nothing open, nothing scheduled: where a client starts and where disconnect() leaves it.
     disconnected: {
-      on: { connect: { target: 'session', actions: ['resetAttempts', 'forgetFailure'] } },
+      on: { connect: { target: 'session', actions: ['resetAttempts', 'forgetFailure', 'forgetSigned'] } },
     },
     // One socket's lifetime: opened on entry and released on exit, so every sub-state can use it.
     session: {
@@ -401,14 +441,14 @@ export const circleWsMachine = setup({
             },
           },
         },
-        // The injected signer signs the nonce; kept apart because a signer may be slow (a wallet prompt).
+        // The injected signer signs the nonce; kept apart, with its own deadline, because a signer may be slow (a wallet prompt waits for a person).
         signing: {
           tags: 'handshake',
           invoke: {
             id: 'signNonce',
             src: 'signNonce',
             input: ({ context }) => ({ instance: context.instance }),
-            onDone: { target: 'authenticating' },
+            onDone: { target: 'authenticating', actions: 'noteSigned' },
             onError: [
               {
                 guard: { type: 'errorIsRefusal', params: handshakeError },
@@ -419,10 +459,10 @@ export const circleWsMachine = setup({
             ],
           },
           after: {
-            authTimeout: {
+            signTimeout: {
               target: '#circleWs.backoff',
               actions: [
-                { type: 'recordTimeout', params: ({ context }) => ({ step: 'signing the nonce', ms: context.authTimeoutMs }) },
+                { type: 'recordTimeout', params: ({ context }) => ({ step: 'signing the nonce', ms: context.signTimeoutMs }) },
                 'dropSocket',
               ],
             },
@@ -463,23 +503,26 @@ export const circleWsMachine = setup({
       },
     },
     // Waiting before the next attempt; the delay grows with each failure and is jittered.
+    // A signer that may sign once per connect() and already did stops here instead: a new
+    // attempt would prompt the person at the wallet, who did not ask for it (the failure is kept).
     backoff: {
       entry: ['countAttempt', 'planRetry'],
       always: [
         { guard: 'reconnectIsOff', target: 'disconnected' },
+        { guard: 'resignWaitsForConnect', target: 'disconnected' },
         { guard: 'attemptsExhausted', target: 'failed', actions: 'recordExhausted' },
       ],
       after: { reconnectDelay: { target: 'session' } },
       on: {
-        connect: { target: 'session' },
+        connect: { target: 'session', actions: 'forgetSigned' },
         'network.online': { target: 'session' },
         disconnect: { target: 'disconnected', actions: 'forgetFailure' },
       },
     },
-    // Stopped for a reason a retry cannot fix (refused credentials, a nonce it will not sign, close 1008, a 4xx upgrade refusal, attempts exhausted).
+    // Stopped for a reason a retry cannot fix (refused credentials, a nonce it will not sign, a declined signature, close 1008, a 4xx upgrade refusal, attempts exhausted).
     failed: {
       on: {
-        connect: { target: 'session', actions: ['resetAttempts', 'forgetFailure'] },
+        connect: { target: 'session', actions: ['resetAttempts', 'forgetFailure', 'forgetSigned'] },
         disconnect: { target: 'disconnected', actions: 'forgetFailure' },
       },
     },

@@ -4,12 +4,22 @@
  * they agree. Kept apart from the machine so `src/errors.ts` can use it without pulling in xstate.
  */
 
-const authFailureCodes = ['AUTH_REFUSED', 'AUTH_LOCKED', 'NONCE_EXPIRED', 'NONCE_REFUSED', 'NONCE_REJECTED', 'SIGNING_FAILED', 'INVALID_KEY'] as const;
+const authFailureCodes = [
+  'AUTH_REFUSED',
+  'AUTH_LOCKED',
+  'NONCE_EXPIRED',
+  'NONCE_REFUSED',
+  'NONCE_REJECTED',
+  'SIGNING_FAILED',
+  'SIGNING_DECLINED',
+  'INVALID_KEY',
+] as const;
 
 /**
  * Handshake failures reported as an `AuthError` (none retried, except one refetch after
  * `NONCE_EXPIRED`): `AUTH_REFUSED`, `AUTH_LOCKED` (close 1008), `NONCE_EXPIRED`, `NONCE_REFUSED`,
- * `NONCE_REJECTED` (text that is not a nonce, left unsigned), `SIGNING_FAILED`, `INVALID_KEY`.
+ * `NONCE_REJECTED` (text that is not a nonce, left unsigned), `SIGNING_FAILED`, `SIGNING_DECLINED`
+ * (the person at the wallet refused to sign), `INVALID_KEY`.
  */
 export type AuthFailureCode = (typeof authFailureCodes)[number];
 

@@ -58,7 +58,8 @@ export type AuthErrorCode = AuthFailureCode | 'INVALID_PUBLIC_KEY' | 'INVALID_SI
  * `AUTH_REFUSED` (the server refused the credentials), `AUTH_LOCKED` (close 1008),
  * `NONCE_EXPIRED` (the nonce expired before the signature arrived; refetched once per socket),
  * `NONCE_REFUSED` (the server would not issue a nonce), `NONCE_REJECTED` (the server sent text that
- * does not look like a nonce, so the client refused to sign it), `SIGNING_FAILED`.
+ * does not look like a nonce, so the client refused to sign it), `SIGNING_FAILED`, `SIGNING_DECLINED`
+ * (the user declined to sign in their wallet: EIP-1193 error 4001; the client stops in `failed`).
  */
 export class AuthError extends CircleWsError {
   override readonly name: string = 'AuthError';

@@ -37,7 +37,7 @@ export {
   type ManagerInput,
   type ManagerStatus,
 } from '../machines/manager.js';
-export { type Clock, type Inspect, type Timeouts, systemClock } from './client/options.js';
+export { type Clock, type Inspect, type SignerOptions, type Timeouts, systemClock } from './client/options.js';
 export {
   circleWsMachine,
   statusOf,
@@ -54,10 +54,12 @@ export {
   type FailureCode,
   type KeepAlivePolicy,
   type ReconnectPolicy,
+  type ResignPolicy,
   type SocketEvent,
 } from '../machines/connection.js';
 export * from './auth/crypto.js';
 export { adoptSigner } from './auth/external-signer.js';
+export { eip1193IdentityMessage, eip1193Signer, type Eip1193Provider } from './auth/eip1193.js';
 export { defaultNonceRule, maxNonceLength, type NonceRule } from './auth/nonce-rule.js';
 export * from './errors.js';
 export { type Logger, type LogLevel, consoleLogger, silentLogger } from './logger.js';

@@ -5,7 +5,7 @@
  * module does not import the client and the client can import it: no import circle.
  */
 import { defaultTransport } from '#transport';
-import type { KeepAlivePolicy, ReconnectPolicy } from '../../machines/connection.js';
+import type { KeepAlivePolicy, ReconnectPolicy, ResignPolicy } from '../../machines/connection.js';
 import { type CryptoService, createSigner, nobleCrypto, parsePrivateKey, type Signer } from '../auth/crypto.js';
 import { adoptSigner } from '../auth/external-signer.js';
 import { type CompiledNonceRule, compileNonceRule, defaultCompiledNonceRule, type NonceRule } from '../auth/nonce-rule.js';
@@ -26,8 +26,10 @@ import {
   defaultMaxFrameBytes,
   defaultMaxInboundFrameBytes,
   defaultTimeouts,
+  externalSignMs,
   type Inspect,
   type ResolvedOptions,
+  type SignerOptions,
   systemClock,
   type Timeouts,
 } from './options.js';
@@ -45,11 +47,14 @@ export abstract class ClientBuilderBase {
   // Private fields: the key is not enumerable, not serialised and not shown by util.inspect.
   #privateKey: string | null = null;
   #signer: Signer | null = null;
+  #resign: ResignPolicy = 'automatic';
   #crypto: CryptoService = nobleCrypto;
   #nonceRule: CompiledNonceRule = defaultCompiledNonceRule;
   #keepAlive: KeepAlivePolicy | null = { ...defaultKeepAlive };
   #reconnect: ReconnectPolicy | null = { ...defaultReconnectPolicy };
-  #timeouts: Timeouts = { ...defaultTimeouts };
+  #timeouts: Omit<Timeouts, 'signMs'> = { ...defaultTimeouts };
+  /** Set by `withTimeouts({ signMs })`; otherwise it follows the signer (see `resolve`). */
+  #signMs: number | undefined;
   #transport: TransportFactory = defaultTransport;
   #clock: Clock = systemClock;
   #logger: Logger = silentLogger;
@@ -75,6 +80,7 @@ export abstract class ClientBuilderBase {
     parsePrivateKey(privateKeyHex); // throws AuthError INVALID_KEY naming the problem, never the key
     this.#privateKey = privateKeyHex;
     this.#signer = null;
+    this.#resign = 'automatic';
     return this;
   }
 
@@ -83,12 +89,23 @@ export abstract class ClientBuilderBase {
    * remote service): `{ publicKey, sign(nonce) }`, where `sign` resolves with the EIP-191
    * signature `r ‖ s ‖ v` in hex. The private key never enters the process. Replaces
    * `withKeypair`. One signer may serve many clients (`CircleWsManager` does so).
-   * @default none
+   *
+   * A signature may need a person (a wallet prompt), so by default (`resign: 'onConnect'`) the
+   * client signs at most once per `connect()`: after a drop that would need a new signature it
+   * stays `disconnected` until `connect()` is called again. Signing gets 120 s unless
+   * `withTimeouts({ signMs })` says otherwise. A signer that throws `AuthError('SIGNING_DECLINED')`
+   * (`eip1193Signer` does when the user refuses) leaves the client `failed`, with no new prompt.
+   * @default none; `{ resign: 'onConnect' }`
    * @example builder.withSigner(await eip1193Signer(window.ethereum, account))
    */
-  withSigner(signer: Signer): this {
+  withSigner(signer: Signer, options: SignerOptions = {}): this {
+    const resign: unknown = options?.resign ?? 'onConnect';
+    if (resign !== 'onConnect' && resign !== 'automatic') {
+      throw new InvalidArgumentError(`withSigner's resign option must be 'onConnect' or 'automatic', got ${typeof resign === 'string' ? JSON.stringify(resign.slice(0, 40)) : typeof resign}`);
+    }
     this.#signer = adoptSigner(signer);
     this.#privateKey = null;
+    this.#resign = resign;
     return this;
   }
 
@@ -137,14 +154,21 @@ export abstract class ClientBuilderBase {
   }
 
   /**
-   * Deadlines of the connection itself: opening the socket (`connectMs`) and each handshake step
-   * (`authMs`). Past either, the socket is dropped and the client backs off. Fields left out keep their values.
-   * @default { connectMs: 10_000, authMs: 10_000 }
-   * @example builder.withTimeouts({ connectMs: 3_000 })
+   * Deadlines of the connection itself: opening the socket (`connectMs`), the handshake's
+   * requests (`authMs`) and signing the nonce (`signMs`). Past any of them, the socket is dropped
+   * and the client backs off (a `TimeoutError` as `lastError`). Fields left out keep their values.
+   *
+   * `signMs` defaults to `authMs` for a key held in-process and to 120 s for `withSigner`, where a
+   * person answers a wallet prompt. The server's nonce lifetime bounds it anyway (5 minutes on
+   * the reference server): a signature that arrives after the nonce expired is refused
+   * (`NONCE_EXPIRED`), so a `signMs` longer than that lifetime buys nothing.
+   * @default { connectMs: 10_000, authMs: 10_000, signMs: authMs, or 120_000 with withSigner }
+   * @example builder.withTimeouts({ connectMs: 3_000, signMs: 60_000 })
    */
   withTimeouts(timeouts: Partial<Omit<Timeouts, 'requestMs'>>): this {
     if (timeouts.connectMs !== undefined) this.#timeouts.connectMs = checkMs('connectMs', timeouts.connectMs);
     if (timeouts.authMs !== undefined) this.#timeouts.authMs = checkMs('authMs', timeouts.authMs);
+    if (timeouts.signMs !== undefined) this.#signMs = checkMs('signMs', timeouts.signMs);
     return this;
   }
 
@@ -287,13 +311,15 @@ export abstract class ClientBuilderBase {
 
   /** The checked options and the signer a client is built from (a fresh signer each time). */
   protected resolve(): { options: ResolvedOptions; signer: Signer | null } {
+    const external = this.#signer !== null;
     const signer = this.#signer ?? (this.#privateKey === null ? null : createSigner(this.#privateKey, this.#crypto));
     return {
       options: {
         url: this.#url,
         keepAlive: this.#keepAlive,
         reconnect: this.#reconnect,
-        timeouts: { ...this.#timeouts },
+        timeouts: { ...this.#timeouts, signMs: this.#signMs ?? (external ? externalSignMs : this.#timeouts.authMs) },
+        resign: this.#resign,
         nonceRule: this.#nonceRule,
         transport: this.#transport,
         clock: this.#clock,

@@ -110,6 +110,8 @@ export class CircleWsClient implements AsyncDisposableLike {
         keepAlive: options.keepAlive,
         connectTimeoutMs: timeouts.connectMs,
         authTimeoutMs: timeouts.authMs,
+        signTimeoutMs: timeouts.signMs,
+        resign: options.resign,
         stableAfterMs,
       },
       clock,

@@ -29,6 +29,7 @@ export function failureError(failure: Failure | null, maxInboundFrameBytes: numb
     case 'NONCE_REFUSED':
     case 'NONCE_REJECTED':
     case 'SIGNING_FAILED':
+    case 'SIGNING_DECLINED':
     case 'INVALID_KEY':
       return new AuthError(code, failure.message);
     case 'TIMEOUT':

@@ -3,7 +3,7 @@
  * default in one place.
  */
 import type { InspectionEvent, Observer } from 'xstate';
-import { defaultReconnectPolicy, type KeepAlivePolicy, type ReconnectPolicy } from '../../machines/connection.js';
+import { defaultReconnectPolicy, type KeepAlivePolicy, type ReconnectPolicy, type ResignPolicy } from '../../machines/connection.js';
 import { InvalidArgumentError } from '../errors.js';
 import type { CompiledNonceRule } from '../auth/nonce-rule.js';
 import type { Logger } from '../logger.js';
@@ -34,9 +34,29 @@ export interface Timeouts {
   connectMs: number;
   /** How long each handshake step may take (default 10 s). */
   authMs: number;
+  /**
+   * How long the signer may take to sign a nonce. Default: `authMs` for a key held in-process
+   * (`withKeypair`), 120 s for a signer that holds its key elsewhere (`withSigner`), whose wallet
+   * prompt waits for a person.
+   */
+  signMs: number;
 }
 
-export const defaultTimeouts: Timeouts = { requestMs: 30_000, connectMs: 10_000, authMs: 10_000 };
+/** The deadlines every client starts with; `signMs` depends on the signer (see {@link Timeouts}). */
+export const defaultTimeouts: Omit<Timeouts, 'signMs'> = { requestMs: 30_000, connectMs: 10_000, authMs: 10_000 };
+/** The signing deadline of an external signer (`withSigner`): a person reads and answers the wallet's prompt. */
+export const externalSignMs = 120_000;
+
+/** Options of `withSigner`. */
+export interface SignerOptions {
+  /**
+   * When the client may ask the signer for a new signature by itself. `'onConnect'` (the default
+   * for `withSigner`): at most once per `connect()` call; a dropped session that would need a new
+   * signature leaves the client `disconnected` (with `lastError` saying why it dropped) until
+   * `connect()` is called again. `'automatic'`: on every reconnection, as a key held in-process does.
+   */
+  resign?: ResignPolicy;
+}
 export const defaultKeepAlive: KeepAlivePolicy = { intervalMs: 30_000, timeoutMs: 10_000 };
 /** A session must stay ready this long before the reconnection counter resets. */
 export const stableAfterMs = 5_000;
@@ -47,6 +67,8 @@ export interface ResolvedOptions {
   keepAlive: KeepAlivePolicy | null;
   reconnect: ReconnectPolicy | null;
   timeouts: Timeouts;
+  /** When the signer may be asked again without a new `connect()`. */
+  resign: ResignPolicy;
   /** What a nonce must look like to be signed (`withNonceRule`). */
   nonceRule: CompiledNonceRule;
   transport: TransportFactory;

@@ -126,7 +126,24 @@ describe('inspection', { timeout: 30_000 }, () => {
     // actor's context shows"): a new field, secret or not, must be added here on purpose.
     const lastContext = (rootSnapshots.at(-1)?.snapshot as { context?: Record<string, unknown> } | undefined)?.context;
     expect(Object.keys(lastContext ?? {}).sort()).toEqual(
-      ['attempt', 'authTimeoutMs', 'connectTimeoutMs', 'instance', 'keepAlive', 'lastClose', 'lastFailure', 'nonceRetries', 'publicKey', 'reconnect', 'retryDelayMs', 'stableAfterMs', 'url'],
+      [
+        'attempt',
+        'authTimeoutMs',
+        'connectTimeoutMs',
+        'instance',
+        'keepAlive',
+        'lastClose',
+        'lastFailure',
+        'nonceRetries',
+        'publicKey',
+        'reconnect',
+        'resign',
+        'retryDelayMs',
+        'signTimeoutMs',
+        'signedThisConnect',
+        'stableAfterMs',
+        'url',
+      ],
     );
     expect(lastContext?.publicKey).toBe(keys.publicKey);
   });

@@ -24,9 +24,19 @@ function sentSoFar(h: Harness): Array<{ requests: number; pings: number }> {
 }
 
 /** The hand-written table, against what the step did and where it ended (model and client agree by now). */
-function checkGuarantees(h: Harness, event: ModelEvent, from: Place, before: Array<{ requests: number; pings: number }>, nonceRetriesBefore: number): void {
+function checkGuarantees(
+  h: Harness,
+  event: ModelEvent,
+  from: Place,
+  before: Array<{ requests: number; pings: number }>,
+  nonceRetriesBefore: number,
+  signedBefore: boolean,
+): void {
   const place = placeOf(h.snapshot.value);
   const context = h.snapshot.context;
+  // README, withSigner: a signer that holds its key elsewhere is asked at most once per connect().
+  const oncePerConnect = h.variant.external === true;
+  if (oncePerConnect) expect(h.promptsSinceConnect, 'signer prompts since connect()').toBeLessThanOrEqual(1);
 
   // Frames: what this step sent, on any socket, is allowed where it ended.
   const allowed = framesAllowed[place];
@@ -42,13 +52,19 @@ function checkGuarantees(h: Harness, event: ModelEvent, from: Place, before: Arr
     const rule = failures[row];
     expect(rule, `no guarantee written for "${row}": add it to test/support/guarantees.ts`).toBeDefined();
     if (!rule) return;
-    const terminal = rule.terminal && (!rule.secondTime || nonceRetriesBefore >= 1);
+    // Once per connect(): no fresh nonce after an expired one either (it would need a new signature).
+    const terminal = rule.terminal && (!rule.secondTime || nonceRetriesBefore >= 1 || (oncePerConnect && signedBefore));
     if (terminal) {
       expect(place, `${row} is terminal`).toBe('failed');
       expect(context.lastFailure?.code).toBe(rule.code);
       expect(h.client.lastError).not.toBeNull();
     } else if (rule.secondTime) {
       expect(place, `${row} the first time: one fresh nonce`).toBe('fetchingNonce');
+    } else if (oncePerConnect && signedBefore) {
+      // Transient, but trying again would prompt the wallet: stop, keeping why, until connect().
+      expect(place, `${row} after this connect() signed`).toBe('disconnected');
+      expect(context.lastFailure?.code).toBe(rule.code);
+      expect(h.client.lastError, 'lastError says why it dropped').not.toBeNull();
     } else {
       // Transient: back off (or stop quietly with reconnection off), unless the attempts ran out.
       expect(['backoff', 'disconnected', 'failed'], `${row} is transient`).toContain(place);
@@ -82,9 +98,10 @@ describe.each(variants)('statechart model: $name', (variant) => {
         const before = sentSoFar(h);
         const from = placeOf(h.snapshot.value);
         const nonceRetries = h.snapshot.context.nonceRetries;
+        const signed = h.signedSinceConnect;
         if (step.event.type !== 'xstate.init') await execute(h, step.event);
         checkState(h, step.state);
-        checkGuarantees(h, step.event, from, before, nonceRetries);
+        checkGuarantees(h, step.event, from, before, nonceRetries, signed);
         if (previous) edges.add(`${serialize(previous)} ${JSON.stringify(step.event)}`);
         previous = step.state;
 

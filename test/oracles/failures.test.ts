@@ -6,8 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import { createActor } from 'xstate';
 import { circleWsMachine, type SocketClosed } from '../../machines/connection.js';
-import { nobleCrypto } from '../../src/auth/crypto.js';
-import { fakeSession, flush, handshake } from '../support/fake-session.js';
+import { nobleCrypto, type Signer, signNonce } from '../../src/auth/crypto.js';
+import { AuthError } from '../../src/errors.js';
+import type { CircleWsClientBuilder } from '../../src/index.js';
+import { fakeKey, fakeSession, flush, handshake } from '../support/fake-session.js';
 
 /** The failure recorded after the server (or the network) ends the first socket as `close` says. */
 async function failureAfterClose(close: SocketClosed, opened = true) {
@@ -136,6 +138,30 @@ describe('deadlines', () => {
     expect(s.client.actor.getSnapshot().context.lastFailure).toEqual({ code: 'TIMEOUT', message: 'signing the nonce took longer than 2000 ms' });
   });
 
+  it('signing has its own deadline: authMs for a key pair unless signMs is given, 120 s for withSigner', async () => {
+    const never = new Promise<string>(() => {});
+    const slowCrypto = { derivePublicKey: nobleCrypto.derivePublicKey, signNonce: () => never };
+    const external: Signer = { publicKey: fakeKey.publicKey, sign: () => never };
+    for (const [configure, ms] of [
+      [(b: CircleWsClientBuilder) => b.withTimeouts({ ...timeouts, signMs: 3_000 }).withCrypto(slowCrypto), 3_000],
+      [(b: CircleWsClientBuilder) => b.withSigner(external), 120_000],
+      [(b: CircleWsClientBuilder) => b.withSigner(external).withTimeouts({ signMs: 4_000 }), 4_000],
+    ] as const) {
+      const s = fakeSession((b) => configure(b.withReconnect(false)));
+      s.client.connect().catch(() => {});
+      s.fake.current.open();
+      await flush();
+      s.fake.current.reply('fetch_nonce', 'nonce-1');
+      await flush();
+      s.clock.advance(ms - 1);
+      await flush();
+      expect(s.client.status).toBe('signing');
+      s.clock.advance(1);
+      await flush();
+      expect(s.client.actor.getSnapshot().context.lastFailure).toEqual({ code: 'TIMEOUT', message: `signing the nonce took longer than ${ms} ms` });
+    }
+  });
+
   it('a probe nobody answers', async () => {
     const s = fakeSession((b) => b.withReconnect(false).withKeepAlive({ intervalMs: 1_000, timeoutMs: 500 }), { supportsPing: true });
     s.client.connect().catch(() => {});
@@ -145,6 +171,40 @@ describe('deadlines', () => {
     s.clock.advance(0);
     await flush();
     expect(s.client.actor.getSnapshot().context.lastFailure).toEqual({ code: 'LINK_DEAD', message: 'no answer to the keep-alive probe within 500 ms' });
+  });
+});
+
+describe('the signer', () => {
+  it('declined by its user: SIGNING_DECLINED, terminal', async () => {
+    const declining: Signer = {
+      publicKey: fakeKey.publicKey,
+      sign: async () => {
+        throw new AuthError('SIGNING_DECLINED', 'the user declined to sign the nonce in the wallet (EIP-1193 error 4001)');
+      },
+    };
+    const s = fakeSession((b) => b.withSigner(declining));
+    s.client.connect().catch(() => {});
+    s.fake.current.open();
+    await flush();
+    s.fake.current.reply('fetch_nonce', 'nonce-1');
+    await flush();
+    expect(s.client.status).toBe('failed');
+    expect(s.client.actor.getSnapshot().context.lastFailure).toEqual({
+      code: 'SIGNING_DECLINED',
+      message: 'the user declined to sign the nonce in the wallet (EIP-1193 error 4001)',
+    });
+  });
+
+  it('a drop after this connect() signed, with withSigner: disconnected, the drop kept', async () => {
+    const signer: Signer = { publicKey: fakeKey.publicKey, sign: async (nonce) => signNonce(fakeKey.privateKey, nonce) };
+    const s = fakeSession((b) => b.withSigner(signer));
+    s.client.connect().catch(() => {});
+    await handshake(s);
+    s.fake.current.serverClose({ code: 1001, reason: 'restarting' });
+    await flush();
+    expect(s.client.status).toBe('disconnected');
+    expect(s.client.actor.getSnapshot().context.lastFailure).toEqual({ code: 'CONNECTION_LOST', message: 'the connection closed with code 1001 (restarting)', closeCode: 1001 });
+    await s.client.disconnect();
   });
 });
 

@@ -4,6 +4,8 @@
  * its limit or its reason fails here.
  */
 import { describe, expect, it } from 'vitest';
+import type { Signer } from '../../src/auth/crypto.js';
+import { AuthError } from '../../src/errors.js';
 import { type FakeSession, fakeKey, fakeSession, flush, handshake } from '../support/fake-session.js';
 
 const shortKey = `${fakeKey.publicKey.slice(0, 10)}…`;
@@ -235,6 +237,33 @@ describe('the handshake', () => {
       code: 'NONCE_EXPIRED',
       message: 'the nonce expired before the signature reached the server: nonce expired (JSON-RPC error -32001)',
     });
+  });
+
+  it('a signature the user declined in the wallet', async () => {
+    const declining: Signer = {
+      publicKey: fakeKey.publicKey,
+      sign: async () => {
+        throw new AuthError('SIGNING_DECLINED', 'the user declined to sign the nonce in the wallet (EIP-1193 error 4001)');
+      },
+    };
+    const s = fakeSession((b) => b.withSigner(declining));
+    const connected = s.client.connect();
+    await answerNonce(s);
+    expect(await errorOf(connected)).toEqual({ name: 'AuthError', code: 'SIGNING_DECLINED', message: 'the user declined to sign the nonce in the wallet (EIP-1193 error 4001)' });
+    expect(await errorOf(s.client.call('m'))).toEqual({ name: 'AuthError', code: 'SIGNING_DECLINED', message: 'the user declined to sign the nonce in the wallet (EIP-1193 error 4001)' });
+  });
+
+  it('a signer that fails otherwise', async () => {
+    const failing: Signer = {
+      publicKey: fakeKey.publicKey,
+      sign: async () => {
+        throw new Error('device unplugged');
+      },
+    };
+    const s = fakeSession((b) => b.withSigner(failing));
+    const connected = s.client.connect();
+    await answerNonce(s);
+    expect(await errorOf(connected)).toEqual({ name: 'AuthError', code: 'SIGNING_FAILED', message: 'the signer failed to sign the nonce' });
   });
 
   it("the server's internal error is retried, and says so", async () => {

@@ -49,7 +49,7 @@ export const framesAllowed: Record<Place, readonly string[]> = {
 export const pingAllowed: readonly Place[] = ['ready.probing'];
 
 /** The model tests' settings (test/support/model.ts), repeated here as plain numbers. */
-const ms = { connect: 700, auth: 800, keepAliveInterval: 20_000, keepAliveTimeout: 300, stable: 5_000 };
+const ms = { connect: 700, auth: 800, sign: 900, keepAliveInterval: 20_000, keepAliveTimeout: 300, stable: 5_000 };
 
 /** A timer the client may have scheduled in a place: its delay in ms, or a range for the keep-alive interval (it runs from the last inbound frame). */
 export interface TimerRule {
@@ -71,7 +71,8 @@ export const timers: Record<Exclude<Place, 'backoff'>, readonly TimerRule[]> = {
   failed: [],
   connecting: [exactly('connect timeout', ms.connect)],
   fetchingNonce: [exactly('handshake step timeout', ms.auth)],
-  signing: [exactly('handshake step timeout', ms.auth)],
+  // Signing has its own deadline (withTimeouts({ signMs })): a wallet prompt waits for a person.
+  signing: [exactly('signing timeout', ms.sign)],
   authenticating: [exactly('handshake step timeout', ms.auth)],
   'ready.idle': [{ name: 'keep-alive interval', matches: (d) => d > 0 && d <= ms.keepAliveInterval, required: true }, stable],
   'ready.probing': [exactly('probe deadline', ms.keepAliveTimeout), stable],
@@ -104,11 +105,14 @@ export const failures: Record<string, FailureRule> = {
   // docs/security.md: text that does not look like a nonce is never signed, and never asked for again.
   'fetch_nonce not a nonce': { terminal: true, code: 'NONCE_REJECTED' },
   'signer refused': { terminal: true, code: 'SIGNING_FAILED' },
+  // README: the user declined in the wallet; asking again by itself would be a loop of prompts.
+  'signer declined': { terminal: true, code: 'SIGNING_DECLINED' },
   'authenticate refused': { terminal: true, code: 'AUTH_REFUSED' },
   'authenticate garbage': { terminal: false, code: 'PROTOCOL_ERROR' },
   'nonce expired': { terminal: true, code: 'NONCE_EXPIRED', secondTime: true },
   'connect timeout': { terminal: false, code: 'TIMEOUT' },
   'handshake step timeout': { terminal: false, code: 'TIMEOUT' },
+  'signing timeout': { terminal: false, code: 'TIMEOUT' },
   'keep-alive probe unanswered': { terminal: false, code: 'LINK_DEAD' },
 };
 
@@ -122,12 +126,13 @@ export function failureOf(event: ModelEvent, place: Place): string | undefined {
     case 'xstate.error.actor.fetchNonce':
       return code === 'NONCE_REFUSED' ? 'fetch_nonce refused' : code === 'NONCE_REJECTED' ? 'fetch_nonce not a nonce' : 'fetch_nonce garbage';
     case 'xstate.error.actor.signNonce':
-      return 'signer refused';
+      return code === 'SIGNING_DECLINED' ? 'signer declined' : 'signer refused';
     case 'xstate.error.actor.authenticate':
       return code === 'AUTH_REFUSED' ? 'authenticate refused' : code === 'NONCE_EXPIRED' ? 'nonce expired' : 'authenticate garbage';
   }
   if (event.type.startsWith('xstate.after.connectTimeout')) return 'connect timeout';
   if (event.type.startsWith('xstate.after.authTimeout')) return 'handshake step timeout';
+  if (event.type.startsWith('xstate.after.signTimeout')) return 'signing timeout';
   if (event.type.startsWith('xstate.after.graceTurn') && place === 'ready.overdue') return 'keep-alive probe unanswered';
   return undefined;
 }

@@ -8,14 +8,14 @@ import { expect } from 'vitest';
 import { type AnyStateNode, createActor, type EventObject, type SnapshotFrom } from 'xstate';
 import { adjacencyMapToArray, getAdjacencyMap, TestModel, type TestPath } from 'xstate/graph';
 import { backoffCeiling, type CircleWsInput, type CircleWsMachine, circleWsMachine, statusOf } from '../../machines/connection.js';
-import { CircleWsClient, type CryptoService, derivePublicKey, generateKeypair, nobleCrypto } from '../../src/index.js';
+import { AuthError, CircleWsClient, type CryptoService, derivePublicKey, generateKeypair, nobleCrypto, type Signer, signNonce } from '../../src/index.js';
 import { type FakeSocket, FakeTransport, ManualClock } from '../../src/testing/index.js';
 
 export type Snapshot = SnapshotFrom<CircleWsMachine>;
 export type ModelEvent = EventObject & Record<string, unknown>;
 
 export const key = generateKeypair();
-export const delays = { connectMs: 700, authMs: 800, keepAliveIntervalMs: 20_000, keepAliveTimeoutMs: 300, stableMs: 5_000 };
+export const delays = { connectMs: 700, authMs: 800, signMs: 900, keepAliveIntervalMs: 20_000, keepAliveTimeoutMs: 300, stableMs: 5_000 };
 export const reconnect = { initialDelayMs: 100, maxDelayMs: 1_000, multiplier: 2, jitter: 1, maxAttempts: 2 };
 
 export interface Variant {
@@ -23,6 +23,8 @@ export interface Variant {
   keyed: boolean;
   reconnect: boolean;
   keepAlive: boolean;
+  /** The key is held elsewhere (`withSigner`, default `resign: 'onConnect'`): it signs at most once per connect(). */
+  external?: boolean;
 }
 export const variants: Variant[] = [
   { name: 'with a key pair', keyed: true, reconnect: true, keepAlive: true },
@@ -30,6 +32,7 @@ export const variants: Variant[] = [
   { name: 'reconnect off', keyed: true, reconnect: false, keepAlive: true },
   { name: 'keep-alive off', keyed: true, reconnect: true, keepAlive: false },
   { name: 'without a key pair, keep-alive off', keyed: false, reconnect: true, keepAlive: false },
+  { name: 'external signer, signing once per connect', keyed: true, reconnect: true, keepAlive: true, external: true },
 ];
 
 export function inputOf(v: Variant): CircleWsInput {
@@ -40,6 +43,8 @@ export function inputOf(v: Variant): CircleWsInput {
     keepAlive: v.keepAlive ? { intervalMs: delays.keepAliveIntervalMs, timeoutMs: delays.keepAliveTimeoutMs } : null,
     connectTimeoutMs: delays.connectMs,
     authTimeoutMs: delays.authMs,
+    signTimeoutMs: delays.signMs,
+    resign: v.external ? 'onConnect' : 'automatic',
     stableAfterMs: delays.stableMs,
   };
 }
@@ -52,7 +57,7 @@ export function eventTypesOf(node: AnyStateNode, into = new Set<string>()): Set<
 }
 
 /** The payload variants the environment can produce for each event type. */
-export function payloadsOf(type: string): ModelEvent[] {
+export function payloadsOf(type: string, v: Variant): ModelEvent[] {
   if (type === 'socket.closed') {
     return [
       { type, code: 1006, reason: '' },
@@ -62,8 +67,8 @@ export function payloadsOf(type: string): ModelEvent[] {
   }
   if (type.startsWith('xstate.error.actor.')) {
     const refusal = type.endsWith('fetchNonce') ? 'NONCE_REFUSED' : type.endsWith('signNonce') ? 'SIGNING_FAILED' : 'AUTH_REFUSED';
-    // The signer fails only one way: a refusal to sign.
-    if (type.endsWith('signNonce')) return [{ type, error: { code: refusal } }];
+    // A key held in-process fails only one way; a wallet can also be declined by its user.
+    if (type.endsWith('signNonce')) return v.external ? [{ type, error: { code: refusal } }, { type, error: { code: 'SIGNING_DECLINED' } }] : [{ type, error: { code: refusal } }];
     const variants: ModelEvent[] = [
       { type, error: { code: refusal } },
       { type, error: { code: 'PROTOCOL_ERROR' } },
@@ -83,7 +88,7 @@ export const allEventTypes = [...eventTypesOf(circleWsMachine.root)].filter((t) 
 export function modelFor(v: Variant) {
   return new TestModel(circleWsMachine, {
     input: inputOf(v),
-    events: () => allEventTypes.flatMap(payloadsOf) as never,
+    events: () => allEventTypes.flatMap((type) => payloadsOf(type, v)) as never,
     filterEvents: (s: Snapshot, e: ModelEvent) => s.status === 'active' && s.can(e as never),
     // Only what the test can observe; the attempt counter is bounded by maxAttempts.
     serializeState: (s: Snapshot) => serialize(s),
@@ -104,8 +109,14 @@ export class Harness {
   readonly readySockets = new Set<FakeSocket>();
   #resolveSign: ((signature: string) => void) | null = null;
   #rejectSign: ((error: Error) => void) | null = null;
+  readonly variant: Variant;
+  /** Times the signer was asked to sign since the last connect() (the executor's own count, not the chart's). */
+  promptsSinceConnect = 0;
+  /** A signature was made since the last connect(). */
+  signedSinceConnect = false;
 
   constructor(v: Variant) {
+    this.variant = v;
     const crypto: CryptoService = {
       derivePublicKey: (k, o) => derivePublicKey(k, o),
       signNonce: (k, nonce) =>
@@ -119,12 +130,25 @@ export class Harness {
       .withClock(this.clock)
       .withCrypto(crypto)
       .withRandom(() => 0)
-      .withTimeouts({ connectMs: delays.connectMs, authMs: delays.authMs })
+      .withTimeouts({ connectMs: delays.connectMs, authMs: delays.authMs, signMs: delays.signMs })
       .withRequestTimeout(60_000)
       .withNetworkEvents(this.network)
       .withKeepAlive(v.keepAlive ? { intervalMs: delays.keepAliveIntervalMs, timeoutMs: delays.keepAliveTimeoutMs } : false)
       .withReconnect(v.reconnect ? reconnect : false);
-    if (v.keyed) builder = builder.withKeypair(key.privateKey);
+    if (v.keyed && v.external) {
+      // A wallet: it answers when the person does (the executor resolves or rejects it).
+      const signer: Signer = {
+        publicKey: key.publicKey,
+        sign: (nonce) => {
+          this.promptsSinceConnect += 1;
+          return new Promise<string>((resolve, reject) => {
+            this.#resolveSign = () => resolve(signNonce(key.privateKey, nonce));
+            this.#rejectSign = reject;
+          });
+        },
+      };
+      builder = builder.withSigner(signer);
+    } else if (v.keyed) builder = builder.withKeypair(key.privateKey);
     this.client = builder.build();
     this.client.on('status', () => {
       if (this.client.isConnected()) this.readySockets.add(this.transport.current);
@@ -139,8 +163,8 @@ export class Harness {
     this.#resolveSign?.('');
   }
 
-  rejectSign(): void {
-    this.#rejectSign?.(new Error('the signer declined'));
+  rejectSign(code: string): void {
+    this.#rejectSign?.(code === 'SIGNING_DECLINED' ? new AuthError('SIGNING_DECLINED', 'the user declined to sign') : new Error('the signer declined'));
   }
 
   /** Which state-specific timer an `xstate.after.<delay>.…` event means, by its scheduled delay. */
@@ -149,6 +173,7 @@ export class Harness {
     const expected: Record<string, (ms: number) => boolean> = {
       connectTimeout: (ms) => ms === delays.connectMs,
       authTimeout: (ms) => ms === delays.authMs,
+      signTimeout: (ms) => ms === delays.signMs,
       keepAliveTimeout: (ms) => ms === delays.keepAliveTimeoutMs,
       graceTurn: (ms) => ms === 0,
       stableSession: (ms) => ms === delays.stableMs,
@@ -170,6 +195,8 @@ export async function execute(h: Harness, event: ModelEvent): Promise<void> {
   const socket = () => h.transport.current;
   switch (event.type) {
     case 'connect':
+      h.promptsSinceConnect = 0;
+      h.signedSinceConnect = false;
       h.client.connect().catch(() => {});
       break;
     case 'disconnect':
@@ -203,9 +230,10 @@ export async function execute(h: Harness, event: ModelEvent): Promise<void> {
       break;
     case 'xstate.done.actor.signNonce':
       h.resolveSign();
+      h.signedSinceConnect = true;
       break;
     case 'xstate.error.actor.signNonce':
-      h.rejectSign();
+      h.rejectSign((event.error as { code: string }).code);
       break;
     case 'xstate.done.actor.authenticate':
       socket().reply('authenticate', true);
@@ -235,6 +263,8 @@ export function checkState(h: Harness, expected: Snapshot): void {
   expect(actual.value).toEqual(expected.value);
   expect(actual.context.attempt).toBe(expected.context.attempt);
   expect(actual.context.nonceRetries).toBe(expected.context.nonceRetries);
+  // Only where it decides something: elsewhere the traversal merges states that differ in it (see `serialize`).
+  if (expected.context.resign === 'onConnect') expect(actual.context.signedThisConnect).toBe(expected.context.signedThisConnect);
   expect(h.client.status).toBe(statusOf(expected.value));
   expect(h.client.isConnected()).toBe(expected.hasTag('ready'));
   const inSession = expected.matches('session');
@@ -263,7 +293,7 @@ export function checkState(h: Harness, expected: Snapshot): void {
 export function traversalOptions(variant: Variant) {
   return {
     input: inputOf(variant),
-    events: () => allEventTypes.flatMap(payloadsOf) as never,
+    events: () => allEventTypes.flatMap((type) => payloadsOf(type, variant)) as never,
     filterEvents: (s: Snapshot, e: ModelEvent) => s.status === 'active' && s.can(e as never),
     serializeState: (s: Snapshot) => serialize(s),
     serializeEvent: (e: ModelEvent) => JSON.stringify(e),
@@ -271,7 +301,13 @@ export function traversalOptions(variant: Variant) {
   } as never;
 }
 
-export const serialize = (s: Snapshot): string => JSON.stringify([s.value, s.context.attempt, s.context.nonceRetries]);
+/** The observable state; whether this connect() already signed matters only when that stops a reconnection. */
+export const serialize = (s: Snapshot): string =>
+  JSON.stringify(
+    s.context.resign === 'onConnect'
+      ? [s.value, s.context.attempt, s.context.nonceRetries, s.context.signedThisConnect]
+      : [s.value, s.context.attempt, s.context.nonceRetries],
+  );
 
 export function initialOf(variant: Variant): Snapshot {
   return createActor(circleWsMachine, { input: inputOf(variant) }).getSnapshot();
