@@ -18,10 +18,16 @@ import { bundleReport } from '../../scripts/bundle-report.mjs';
  * being the client facade and the statechart (`npm run docs:sizes` and
  * `node scripts/bundle-report.mjs` give the current figures). The whole root API has both signing
  * paths (its `signNonce` is synchronous), hence its larger budget.
+ *
+ * Raised with the many-circles work (issue 9), on measured figures: the typical app's own code
+ * grew from 11.7 to 12.2 KiB (external signers: `withSigner` and its checks, the signing deadline
+ * and the re-prompt policy in the chart, `SIGNING_DECLINED`; and `whenReady`, which the manager
+ * waits with), and the whole root API from under 35 KiB to 38.2 KiB (`CircleWsManager` and its chart,
+ * `eip1193Signer`). Each budget is the new measure plus about 4%.
  */
-const GZIP_BUDGET = { app: 31.75 * 1024, full: 35 * 1024 } as const;
+const GZIP_BUDGET = { app: 31.75 * 1024, full: 39.75 * 1024 } as const;
 /** The package's own code in the typical app: the bundle minus its dependency imports bundled alone. */
-const OWN_GZIP_BUDGET = 11.75 * 1024;
+const OWN_GZIP_BUDGET = 12.625 * 1024;
 
 const builtins = new Set(builtinModules.flatMap((name) => [name, `node:${name}`]));
 
