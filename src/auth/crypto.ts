@@ -9,6 +9,7 @@ import { signRecovered } from '#sign';
 import * as secp from '@noble/secp256k1';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { AuthError, InvalidArgumentError } from '../errors.js';
+import { markOwnSigner } from './own-signers.js';
 import { signRecoveredSync } from './sign-sync.js';
 
 /** A secp256k1 key pair as lowercase hex without `0x`. */
@@ -373,7 +374,7 @@ export function createSigner(privateKeyHex: string, crypto: CryptoService = nobl
   // something reads the string whole. A regular expression reads it whole (and flattens it) once, here.
   /^[0-9a-f]*$/.test(publicKey);
 
-  return Object.freeze({
+  return markOwnSigner(Object.freeze({
     publicKey,
     async sign(nonce: string): Promise<string> {
       if (typeof nonce !== 'string') {
@@ -393,5 +394,5 @@ export function createSigner(privateKeyHex: string, crypto: CryptoService = nobl
       }
       return signature;
     },
-  });
+  }));
 }

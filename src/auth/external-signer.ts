@@ -4,6 +4,7 @@
  */
 import { AuthError, InvalidArgumentError } from '../errors.js';
 import { normalizePublicKey, type Signer } from './crypto.js';
+import { isOwnSigner } from './own-signers.js';
 
 /** Signers already checked and wrapped. */
 const adopted = new WeakSet<Signer>();
@@ -16,8 +17,8 @@ const adopted = new WeakSet<Signer>();
  * @example const signer = adoptSigner({ publicKey, sign: (nonce) => wallet.signMessage(nonce) });
  */
 export function adoptSigner(signer: Signer): Signer {
-  // One signer shared by many clients (a manager's) is checked and wrapped once.
-  if (adopted.has(signer)) return signer;
+  // One signer shared by many clients (a manager's) is checked and wrapped once; the package's own are checked already.
+  if (adopted.has(signer) || isOwnSigner(signer)) return signer;
   if (typeof signer !== 'object' || signer === null || typeof signer.sign !== 'function') {
     throw new InvalidArgumentError('withSigner takes { publicKey, sign(nonce) }');
   }

@@ -8,6 +8,7 @@ import { defaultTransport } from '#transport';
 import type { KeepAlivePolicy, ReconnectPolicy, ResignPolicy } from '../../machines/connection.js';
 import { type CryptoService, createSigner, nobleCrypto, parsePrivateKey, type Signer } from '../auth/crypto.js';
 import { adoptSigner } from '../auth/external-signer.js';
+import { isOwnSigner } from '../auth/own-signers.js';
 import { type CompiledNonceRule, compileNonceRule, defaultCompiledNonceRule, type NonceRule } from '../auth/nonce-rule.js';
 import { InvalidArgumentError } from '../errors.js';
 import { type Logger, silentLogger } from '../logger.js';
@@ -48,6 +49,8 @@ export abstract class ClientBuilderBase {
   #privateKey: string | null = null;
   #signer: Signer | null = null;
   #resign: ResignPolicy = 'automatic';
+  /** The signer is the application's (a wallet, a device): signing may wait for a person. */
+  #external = false;
   #crypto: CryptoService = nobleCrypto;
   #nonceRule: CompiledNonceRule = defaultCompiledNonceRule;
   #keepAlive: KeepAlivePolicy | null = { ...defaultKeepAlive };
@@ -81,6 +84,7 @@ export abstract class ClientBuilderBase {
     this.#privateKey = privateKeyHex;
     this.#signer = null;
     this.#resign = 'automatic';
+    this.#external = false;
     return this;
   }
 
@@ -95,17 +99,22 @@ export abstract class ClientBuilderBase {
    * stays `disconnected` until `connect()` is called again. Signing gets 120 s unless
    * `withTimeouts({ signMs })` says otherwise. A signer that throws `AuthError('SIGNING_DECLINED')`
    * (`eip1193Signer` does when the user refuses) leaves the client `failed`, with no new prompt.
+   * A signer this package made from a key (`createSigner`) keeps a key's behaviour instead: it
+   * signs again by itself after a drop, within `authMs` (a manager shares one between its clients).
    * @default none; `{ resign: 'onConnect' }`
    * @example builder.withSigner(await eip1193Signer(window.ethereum, account))
    */
   withSigner(signer: Signer, options: SignerOptions = {}): this {
-    const resign: unknown = options?.resign ?? 'onConnect';
+    // A signer `createSigner` made (a manager shares one) signs by itself: it keeps a key's behaviour.
+    const own = isOwnSigner(signer);
+    const resign: unknown = options?.resign ?? (own ? 'automatic' : 'onConnect');
     if (resign !== 'onConnect' && resign !== 'automatic') {
       throw new InvalidArgumentError(`withSigner's resign option must be 'onConnect' or 'automatic', got ${typeof resign === 'string' ? JSON.stringify(resign.slice(0, 40)) : typeof resign}`);
     }
     this.#signer = adoptSigner(signer);
     this.#privateKey = null;
     this.#resign = resign;
+    this.#external = !own;
     return this;
   }
 
@@ -311,7 +320,7 @@ export abstract class ClientBuilderBase {
 
   /** The checked options and the signer a client is built from (a fresh signer each time). */
   protected resolve(): { options: ResolvedOptions; signer: Signer | null } {
-    const external = this.#signer !== null;
+    const external = this.#external;
     const signer = this.#signer ?? (this.#privateKey === null ? null : createSigner(this.#privateKey, this.#crypto));
     return {
       options: {

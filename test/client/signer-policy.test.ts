@@ -5,7 +5,7 @@
  * every expected value is written out.
  */
 import { describe, expect, it } from 'vitest';
-import { AuthError, CircleWsClient, type CircleWsClientBuilder, generateKeypair, type Signer, signNonce } from '../../src/index.js';
+import { AuthError, CircleWsClient, type CircleWsClientBuilder, createSigner, generateKeypair, type Signer, signNonce } from '../../src/index.js';
 import { FakeTransport, ManualClock } from '../../src/testing/index.js';
 import { flush } from '../support/fake-session.js';
 
@@ -250,5 +250,19 @@ describe('re-prompting', () => {
     const b = CircleWsClient.builder('ws://fake/circle');
     expect(() => b.withSigner(signer, { resign: 'sometimes' as never })).toThrow("withSigner's resign option must be 'onConnect' or 'automatic', got \"sometimes\"");
     expect(() => b.withSigner(signer, { resign: 1 as never })).toThrow("withSigner's resign option must be 'onConnect' or 'automatic', got number");
+  });
+
+  it("a signer the package made from a key (createSigner, as a manager shares one) keeps a key's behaviour through withSigner", async () => {
+    const own = createSigner(key.privateKey, { derivePublicKey: () => key.publicKey, signNonce: () => new Promise<string>(() => {}) });
+    const s = session((b) => b.withSigner(own).withTimeouts({ authMs: 2_000 }));
+    expect(s.client.actor.getSnapshot().context.resign).toBe('automatic');
+    s.client.connect().catch(() => {});
+    await upToSigning(s, 'nonce_a');
+    // Signing gets authMs, as with withKeypair, not the 120 s of an application's signer.
+    expect(timers(s.clock)).toEqual([2_000, 30_000]);
+    await s.client.disconnect();
+    // An application's signer, even one wrapping the same key, is external.
+    const wrapped: Signer = { publicKey: own.publicKey, sign: (nonce) => own.sign(nonce) };
+    expect(session((b) => b.withSigner(wrapped)).client.actor.getSnapshot().context.resign).toBe('onConnect');
   });
 });

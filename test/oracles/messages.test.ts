@@ -247,9 +247,10 @@ describe('the handshake', () => {
       },
     };
     const s = fakeSession((b) => b.withSigner(declining));
-    const connected = s.client.connect();
+    // Caught from the start: the rejection comes while the server's answer is being played.
+    const connected = errorOf(s.client.connect());
     await answerNonce(s);
-    expect(await errorOf(connected)).toEqual({ name: 'AuthError', code: 'SIGNING_DECLINED', message: 'the user declined to sign the nonce in the wallet (EIP-1193 error 4001)' });
+    expect(await connected).toEqual({ name: 'AuthError', code: 'SIGNING_DECLINED', message: 'the user declined to sign the nonce in the wallet (EIP-1193 error 4001)' });
     expect(await errorOf(s.client.call('m'))).toEqual({ name: 'AuthError', code: 'SIGNING_DECLINED', message: 'the user declined to sign the nonce in the wallet (EIP-1193 error 4001)' });
   });
 
@@ -261,9 +262,10 @@ describe('the handshake', () => {
       },
     };
     const s = fakeSession((b) => b.withSigner(failing));
-    const connected = s.client.connect();
+    // Caught from the start: the rejection comes while the server's answer is being played.
+    const connected = errorOf(s.client.connect());
     await answerNonce(s);
-    expect(await errorOf(connected)).toEqual({ name: 'AuthError', code: 'SIGNING_FAILED', message: 'the signer failed to sign the nonce' });
+    expect(await connected).toEqual({ name: 'AuthError', code: 'SIGNING_FAILED', message: 'the signer failed to sign the nonce' });
   });
 
   it("the server's internal error is retried, and says so", async () => {
