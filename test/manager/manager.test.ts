@@ -4,6 +4,8 @@
  * add/remove, fan-out reports, and cleanup with real sockets.
  */
 import { createServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer } from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   AuthError,
@@ -199,5 +201,40 @@ describe('CircleWsManager against the reference server', () => {
     const again = await manager.connectAll();
     expect(Object.values(again).every((r) => r.ok)).toBe(true);
     expect(manager.status.state).toBe('ready');
+  });
+
+  it('a flapping circle and one closed with 1008 change nothing for a good circle', async () => {
+    const server = await startServer();
+    const good = server.urlFor(circleA.publicKeyCompressed);
+    // Accepts every connection and drops it at once; and one that closes every connection with 1008.
+    const flapping = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    flapping.on('connection', (ws) => ws.terminate());
+    const locking = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    locking.on('connection', (ws) => ws.close(1008, 'locked out'));
+    cleanup.push(() => new Promise<void>((resolve) => flapping.close(() => resolve())));
+    cleanup.push(() => new Promise<void>((resolve) => locking.close(() => resolve())));
+    await Promise.all([flapping, locking].map((wss) => new Promise((resolve) => (wss.address() ? resolve(undefined) : wss.once('listening', resolve)))));
+    const flapUrl = `ws://127.0.0.1:${(flapping.address() as AddressInfo).port}/${circleB.publicKeyCompressed}`;
+    const lockUrl = `ws://127.0.0.1:${(locking.address() as AddressInfo).port}/${circleB.publicKeyCompressed}`;
+    const manager = track(
+      CircleWsManager.builder()
+        .withKeypair(me.privateKey)
+        .withClient((b) => b.withReconnect({ initialDelayMs: 10, maxDelayMs: 40 }))
+        .withCircle([good, flapUrl, lockUrl])
+        .build(),
+    );
+    const report = await manager.connectAll({ timeoutMs: 2_000 });
+    expect(report[good]).toEqual({ ok: true, value: undefined });
+    const flap = report[flapUrl];
+    expect(flap?.ok).toBe(false);
+    // Still trying: the flapping circle keeps backing off and reconnecting, the deadline ends only the wait.
+    if (flap?.ok === false) expect(flap.error.code).toBe('TIMEOUT');
+    const lock = report[lockUrl];
+    expect(lock?.ok).toBe(false);
+    if (lock?.ok === false) expect(lock.error.code).toBe('AUTH_LOCKED');
+    expect(manager.status.state).toBe('degraded');
+    for (let i = 0; i < 5; i += 1) expect(await manager.play(good, `${i} + 1`)).toBe(String(i + 1));
+    expect(manager.client(good).status).toBe('authenticated');
+    expect(manager.status.circles[flapUrl]!.attempt).toBeGreaterThan(1);
   });
 });
