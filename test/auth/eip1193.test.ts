@@ -280,3 +280,65 @@ describe('a client signing with the wallet', () => {
     expect((await client.whoami()).pubkey).toBe(wallet.signingKey.publicKey.slice(2));
   });
 });
+
+describe('the edges, written out', () => {
+  it('the identity message, word for word (it is what a person reads in the wallet)', () => {
+    expect(eip1193IdentityMessage).toBe(
+      "circle-ws-client: share this account's public key with the app.\n\n" +
+        'Signing this message lets the app read the public key of your account. It does not log you in anywhere, approves no transaction and costs nothing.',
+    );
+  });
+
+  it('an address with anything before its 0x is not an address', async () => {
+    const wallet = Wallet.createRandom();
+    const { provider, calls } = walletProvider(wallet);
+    await expect(eip1193Signer(provider, `zz${wallet.address}`)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(calls).toEqual([]);
+  });
+
+  it('a signature with 0x, 0X or no prefix at all is read the same', async () => {
+    const wallet = Wallet.createRandom();
+    for (const prefix of ['0x', '0X', '']) {
+      const provider: Eip1193Provider = {
+        request: async ({ params }) => {
+          const signature = await wallet.signMessage(getBytes((params as [string])[0]));
+          return prefix + signature.slice(2);
+        },
+      };
+      const signer = await eip1193Signer(provider, wallet.address);
+      const signature = await signer.sign('nonce_7');
+      expect(verifySignature('nonce_7', signature, signer.publicKey), prefix || 'no prefix').toBe(true);
+    }
+  });
+
+  it('130 characters that are not all hex are refused', async () => {
+    const { address } = Wallet.createRandom();
+    const provider: Eip1193Provider = { request: async () => `0x${'zz'}${'ab'.repeat(63)}1b` };
+    await expect(eip1193Signer(provider, address)).rejects.toMatchObject({
+      code: 'SIGNING_FAILED',
+      message: "the wallet's signature must be 65 bytes (130 hexadecimal characters), got 130 characters",
+    });
+  });
+
+  it("a wallet failing with null or with an error: SIGNING_FAILED, the wallet's error kept as the cause", async () => {
+    const { address } = Wallet.createRandom();
+    const failing = new Error('bridge disconnected');
+    for (const thrown of [null, failing]) {
+      const provider: Eip1193Provider = {
+        request: async () => {
+          throw thrown;
+        },
+      };
+      const error = (await eip1193Signer(provider, address).catch((e: unknown) => e)) as AuthError;
+      expect(error).toMatchObject({ code: 'SIGNING_FAILED', message: 'the wallet failed to sign the message that shares your public key' });
+      expect(error.cause).toBe(thrown);
+    }
+    const declined = { code: 4001, message: 'User rejected the request.' };
+    const refusingOnce: Eip1193Provider = {
+      request: async () => {
+        throw declined;
+      },
+    };
+    expect(((await eip1193Signer(refusingOnce, address).catch((e: unknown) => e)) as AuthError).cause).toBe(declined);
+  });
+});

@@ -47,11 +47,13 @@ const nonce = 'nonce_1700000000000_abcdef';
 const signature = signNonce(key.privateKey, nonce);
 
 describe('public keys', () => {
+  // Short test names: a long value in a test's name is cut by vitest, and a mutation runner that
+  // selects tests by name would then not find the test.
   it.each([
-    [1234, 'public key must be a hex string, got a value of type number'],
-    [`02${'ab'.repeat(32)}cd`, 'public key must be 66 (compressed) or 130 (uncompressed) hexadecimal characters, got 68'],
-    [`02${'zz'.repeat(32)}`, 'public key must contain only hexadecimal characters'],
-  ])('%s', (bad, message) => {
+    ['not a string', 1234, 'public key must be a hex string, got a value of type number'],
+    ['68 characters', `02${'ab'.repeat(32)}cd`, 'public key must be 66 (compressed) or 130 (uncompressed) hexadecimal characters, got 68'],
+    ['not hex', `02${'zz'.repeat(32)}`, 'public key must contain only hexadecimal characters'],
+  ])('%s', (_name, bad, message) => {
     expect(refusal(() => normalizePublicKey(bad as string))).toMatchObject({ name: 'AuthError', code: 'INVALID_PUBLIC_KEY', message });
   });
 
@@ -66,13 +68,13 @@ describe('public keys', () => {
 describe('signatures', () => {
   const r = signature.slice(0, 64);
   it.each([
-    [42, 'signature must be a hex string, got a value of type number'],
-    ['ab'.repeat(64), 'signature must be 130 hexadecimal characters, got 128'],
-    [`${'zz'.repeat(64)}1b`, 'signature must contain only hexadecimal characters'],
-    [`${signature.slice(0, 128)}25`, 'signature recovery byte v must be 27, 28, 0 or 1, got 37'],
-    [`${hex64(0n)}${signature.slice(64, 128)}1b`, 'signature r and s must be between 1 and the curve order'],
-    [`${r}${hex64(n - 1n)}1b`, 'signature s is not in the lower half of the curve order (not low-s)'],
-  ])('%s', (bad, message) => {
+    ['not a string', 42, 'signature must be a hex string, got a value of type number'],
+    ['128 characters', 'ab'.repeat(64), 'signature must be 130 hexadecimal characters, got 128'],
+    ['not hex', `${'zz'.repeat(64)}1b`, 'signature must contain only hexadecimal characters'],
+    ['v of 37', `${signature.slice(0, 128)}25`, 'signature recovery byte v must be 27, 28, 0 or 1, got 37'],
+    ['r of 0', `${hex64(0n)}${signature.slice(64, 128)}1b`, 'signature r and s must be between 1 and the curve order'],
+    ['s of n - 1', `${r}${hex64(n - 1n)}1b`, 'signature s is not in the lower half of the curve order (not low-s)'],
+  ])('%s', (_name, bad, message) => {
     expect(refusal(() => recoverPublicKey(nonce, bad as string))).toMatchObject({ name: 'AuthError', code: 'INVALID_SIGNATURE', message });
     // verifySignature treats every malformed signature as simply not valid.
     expect(verifySignature(nonce, bad as string, key.publicKey)).toBe(false);
@@ -143,14 +145,14 @@ describe('createSigner with a custom crypto service', () => {
 
 describe('the nonce rule', () => {
   it.each([
-    [null, 'withNonceRule takes { maxLength?, pattern? }'],
-    [5, 'withNonceRule takes { maxLength?, pattern? }'],
-    [{ maxLength: 0 }, 'nonceRule.maxLength must be a whole number from 1 to 65536, got 0'],
-    [{ maxLength: 1.5 }, 'nonceRule.maxLength must be a whole number from 1 to 65536, got 1.5'],
-    [{ maxLength: '9' }, 'nonceRule.maxLength must be a whole number from 1 to 65536, got 9'],
-    [{ maxLength: 65_537 }, 'nonceRule.maxLength must be a whole number from 1 to 65536, got 65537'],
-    [{ pattern: '[a-z]+' }, 'nonceRule.pattern must be a RegExp (matched against the whole nonce)'],
-  ])('%j', (rule, message) => {
+    ['null', null, 'withNonceRule takes { maxLength?, pattern? }'],
+    ['a number', 5, 'withNonceRule takes { maxLength?, pattern? }'],
+    ['maxLength 0', { maxLength: 0 }, 'nonceRule.maxLength must be a whole number from 1 to 65536, got 0'],
+    ['maxLength 1.5', { maxLength: 1.5 }, 'nonceRule.maxLength must be a whole number from 1 to 65536, got 1.5'],
+    ['maxLength as text', { maxLength: '9' }, 'nonceRule.maxLength must be a whole number from 1 to 65536, got 9'],
+    ['maxLength 65537', { maxLength: 65_537 }, 'nonceRule.maxLength must be a whole number from 1 to 65536, got 65537'],
+    ['pattern as text', { pattern: '[a-z]+' }, 'nonceRule.pattern must be a RegExp (matched against the whole nonce)'],
+  ])('%s', (_name, rule, message) => {
     expect(refusal(() => compileNonceRule(rule as never))).toMatchObject({ name: 'InvalidArgumentError', code: 'INVALID_ARGUMENT', message });
     expect(() => compileNonceRule(rule as never)).toThrow(InvalidArgumentError);
   });
