@@ -93,6 +93,13 @@ describe('signatures', () => {
     );
   });
 
+  it('an r that is no point\'s x: no key can be recovered, said so, the cause kept', () => {
+    // x = 5 has no y on secp256k1 (5³ + 7 = 132 is not a square modulo p).
+    const e = refusal(() => recoverPublicKey(nonce, `${hex64(5n)}${signature.slice(64, 128)}1b`));
+    expect(e).toMatchObject({ name: 'AuthError', code: 'INVALID_SIGNATURE', message: 'no public key can be recovered from this signature' });
+    expect(e.cause).toBeInstanceOf(Error);
+  });
+
   it('the digest is recovered as given: the vector key comes back, not a key of a hash of it', () => {
     expect(recoverPublicKey(nonce, signature)).toBe(key.publicKey);
     expect(verifySignature(nonce, signature, key.publicKeyCompressed)).toBe(true);
