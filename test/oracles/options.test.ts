@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { defaultNetworkEvents } from '../../src/client/options.js';
 import { failureError } from '../../src/client/failures.js';
-import { CircleWsClient, type CircleWsClientBuilder, createSigner, generateKeypair, InvalidArgumentError, NotConnectedError } from '../../src/index.js';
+import { CircleWsClient, type CircleWsClientBuilder, ConnectionFailedError, createSigner, generateKeypair, InvalidArgumentError, NotConnectedError } from '../../src/index.js';
 import { FakeTransport, ManualClock } from '../../src/testing/index.js';
 
 const url = 'ws://127.0.0.1:1/circle';
@@ -184,6 +184,14 @@ describe('failure errors', () => {
     const error = failureError(null, 1024);
     expect(error).toBeInstanceOf(NotConnectedError);
     expect(error.message).toBe('the client is not connected');
+  });
+
+  it('status and close code kept', () => {
+    const failed = failureError({ code: 'CONNECTION_FAILED', message: 'refused', status: 404 }, 1024);
+    expect(failed).toBeInstanceOf(ConnectionFailedError);
+    expect([failed.message, (failed as ConnectionFailedError).status, (failed as ConnectionFailedError).closeCode]).toEqual(['refused', 404, undefined]);
+    const exhausted = failureError({ code: 'RECONNECT_EXHAUSTED', message: 'gave up', closeCode: 4000 }, 1024) as ConnectionFailedError;
+    expect([exhausted.message, exhausted.status, exhausted.closeCode]).toEqual(['gave up', undefined, 4000]);
   });
 });
 
