@@ -425,6 +425,11 @@ async function failure(promise: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
+/** The error of `authenticate` on an open link holding a signature, when the server answers with `rpc`. */
+function refusedAuthentication(rpc: RpcError, publicKey: string): Promise<unknown> {
+  return failure(authenticate(host(openLink(null, 'sig'), async () => Promise.reject(rpc)), publicKey));
+}
+
 describe('handshake steps', () => {
   it('fetch without socket', async () => {
     const e = await failure(fetchNonce(host(null), '04ab'));
@@ -504,7 +509,7 @@ describe('handshake steps', () => {
       message: 'the server failed internally while answering fetch_nonce (db down (JSON-RPC error -32603)); retrying with backoff',
     });
     expect((e as Error).cause).toBe(rpc);
-    const auth = await failure(authenticate(host(openLink(null, 'sig'), async () => Promise.reject(rpc)), '04ab'));
+    const auth = await refusedAuthentication(rpc, '04ab');
     expect(auth).toBeInstanceOf(ServerError);
     expect((auth as Error).message).toBe('the server failed internally while answering authenticate (db down (JSON-RPC error -32603)); retrying with backoff');
     expect((auth as Error).cause).toBe(rpc);
@@ -512,7 +517,7 @@ describe('handshake steps', () => {
 
   it('expired cause', async () => {
     const rpc = new RpcError(-32001, 'too late', { reason: 'expired' });
-    const e = await failure(authenticate(host(openLink(null, 'sig'), async () => Promise.reject(rpc)), '04ab'));
+    const e = await refusedAuthentication(rpc, '04ab');
     expect(e).toBeInstanceOf(AuthError);
     expect(e).toMatchObject({
       code: 'NONCE_EXPIRED',
@@ -523,7 +528,7 @@ describe('handshake steps', () => {
 
   it('refused cause, long key', async () => {
     const rpc = new RpcError(-32001, 'bad signature', { reason: 'mismatch' });
-    const e = await failure(authenticate(host(openLink(null, 'sig'), async () => Promise.reject(rpc)), '0123456789abc'));
+    const e = await refusedAuthentication(rpc, '0123456789abc');
     expect(e).toBeInstanceOf(AuthError);
     expect(e).toMatchObject({
       code: 'AUTH_REFUSED',
@@ -534,7 +539,7 @@ describe('handshake steps', () => {
 
   it('12-char key whole', async () => {
     const rpc = new RpcError(-32001, 'bad signature');
-    const e = await failure(authenticate(host(openLink(null, 'sig'), async () => Promise.reject(rpc)), '0123456789ab'));
+    const e = await refusedAuthentication(rpc, '0123456789ab');
     expect(e).toMatchObject({ code: 'AUTH_REFUSED', message: 'the server refused the credentials of 0123456789ab: bad signature (JSON-RPC error -32001)' });
     const no = await failure(authenticate(host(openLink(null, 'sig'), async () => false), '0123456789ab'));
     expect(no).toMatchObject({ code: 'AUTH_REFUSED', message: 'the server refused the credentials of 0123456789ab' });
@@ -543,7 +548,7 @@ describe('handshake steps', () => {
   it('refusal data null', async () => {
     for (const data of [null, undefined, 'expired']) {
       const rpc = new RpcError(-32001, 'bad signature', data);
-      const e = await failure(authenticate(host(openLink(null, 'sig'), async () => Promise.reject(rpc)), '04ab'));
+      const e = await refusedAuthentication(rpc, '04ab');
       expect(e).toBeInstanceOf(AuthError);
       expect(e).toMatchObject({ code: 'AUTH_REFUSED', message: 'the server refused the credentials of 04ab: bad signature (JSON-RPC error -32001)' });
     }
